@@ -1,0 +1,192 @@
+# InterleavedDataset: the PyTorch IterableDataset that users put in a DataLoader.
+from __future__ import annotations
+
+import os
+from typing import List, Optional, Sequence, Union
+
+import torch
+
+from .config import ChunkingConfig, PackingConfig, SamplingConfig, loss_mask_bits
+from .core import BACKENDS, get_core
+from .errors import SpelangyError
+from .loading import ON_BAD_INPUT, SkipReport, load_shards
+from .state import LoaderStateTracker, check_topology, reshard_worker_state
+from .stream import ShardStream, StreamSettings
+from .vocab import VocabLayout
+
+OUTPUTS = ("packed", "ragged")
+
+
+class InterleavedDataset(torch.utils.data.IterableDataset):
+    """Packed, interleaved speech-text batches streamed from Lhotse manifests and text.
+
+    Use with `DataLoader(ds, batch_size=None, num_workers=N)`: every item is a whole batch
+    (`PackedBatch`, or `RaggedBatch` with `output="ragged"` for the GPU packing path).
+
+    Sharding: document i of each source belongs to shard i % (world_size * num_workers), so
+    in one epoch every document is used exactly once across all ranks and workers. Each
+    epoch reshuffles every shard's documents and re-draws modalities. Without `num_epochs`
+    the stream never ends; with it, every worker of every rank yields the same number of
+    batches (the longest shard's count; others end with all-padding batches), which costs
+    one pass over all shards' documents at the start.
+
+    Resume: feed each batch to a `LoaderStateTracker`, save its `state_dict()` per rank,
+    and call `load_state_dict()` on a fresh dataset before making the DataLoader.
+    """
+
+    def __init__(
+        self,
+        sources: Sequence,
+        text_tokenizer: Union[str, os.PathLike, "TextTokenizer"],  # noqa: F821
+        chunking: Optional[ChunkingConfig] = None,
+        sampling: Optional[SamplingConfig] = None,
+        packing: Optional[PackingConfig] = None,
+        loss_on: str = "all",
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        num_epochs: Optional[int] = None,
+        speech_vocab_size: Optional[int] = None,
+        on_bad_input: str = "raise",
+        backend: str = "cpp",
+        output: str = "packed",
+    ):
+        super().__init__()
+        if not sources:
+            raise SpelangyError("InterleavedDataset needs at least one source")
+        names = [s.name for s in sources]
+        if len(set(names)) != len(names):
+            raise SpelangyError(f"source names must be unique, got {names}")
+        if not 0 <= rank < world_size:
+            raise SpelangyError(f"rank must be in [0, world_size={world_size}), got {rank}")
+        if num_epochs is not None and num_epochs < 1:
+            raise SpelangyError(f"num_epochs must be at least 1 or None, got {num_epochs}")
+        for name, value, choices in (("on_bad_input", on_bad_input, ON_BAD_INPUT),
+                                     ("backend", backend, BACKENDS), ("output", output, OUTPUTS)):
+            if value not in choices:
+                raise SpelangyError(f"{name} must be one of {choices}, got {value!r}")
+        self.sources = list(sources)
+        self.text_tokenizer = text_tokenizer
+        if isinstance(text_tokenizer, (str, os.PathLike)):
+            from .text_tokenizer import TextTokenizer
+
+            self.text_tokenizer = TextTokenizer(text_tokenizer)
+        self.chunking = chunking or ChunkingConfig()
+        self.sampling = sampling or SamplingConfig()
+        self.packing = packing or PackingConfig()
+        self.loss_on = loss_on
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.num_epochs = num_epochs
+        self.on_bad_input, self.backend, self.output = on_bad_input, backend, output
+        self.vocab = VocabLayout(self.text_tokenizer.vocab_size,
+                                 speech_vocab_size or self._speech_vocab_size())
+        self._resume: Optional[dict] = None
+        self._reshard = False
+        self._tracker = LoaderStateTracker()  # used when iterated in this process
+        self.skips = SkipReport()
+
+    def _speech_vocab_size(self) -> int:
+        for source in self.sources:
+            size = getattr(source, "speech_vocab_size", lambda: None)()
+            if size:
+                return size
+        if any(hasattr(s, "speech_vocab_size") for s in self.sources):
+            raise SpelangyError(
+                "cannot tell the speech vocabulary size: the cuts carry no "
+                "custom['speech_vocab_size']; pass speech_vocab_size= to InterleavedDataset"
+            )
+        return 1  # text-only: no speech ids are ever emitted
+
+    def _settings(self) -> StreamSettings:
+        return StreamSettings(
+            source_names=[s.name for s in self.sources], weights=[s.weight for s in self.sources],
+            chunking=self.chunking, sampling=self.sampling, packing=self.packing, vocab=self.vocab,
+            loss_mask_bits=loss_mask_bits(self.loss_on), seed=self.seed,
+            num_epochs=self.num_epochs, on_bad_input=self.on_bad_input,
+        )
+
+    # --- state -----------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """The state after the last batch yielded in this process (num_workers=0 only; with
+        workers, use a LoaderStateTracker fed with the batches)."""
+        return self._tracker.state_dict()
+
+    def load_state_dict(self, state: dict, reshard: bool = False) -> None:
+        """Resume where `state` was taken. A state from another world size or worker count is
+        refused unless `reshard=True`, which restarts the recorded epoch on the new topology."""
+        if state.get("rank") is not None and state.get("world_size") == self.world_size \
+                and state["rank"] != self.rank and not reshard:
+            raise SpelangyError(
+                f"loader state belongs to rank {state['rank']}, this dataset is rank {self.rank}"
+            )
+        if state.get("world_size") != self.world_size and not reshard:
+            raise SpelangyError(
+                f"loader state was saved with world_size={state.get('world_size')}, this dataset "
+                f"has world_size={self.world_size}; pass reshard=True to restart the recorded "
+                f"epoch on the new topology"
+            )
+        self._resume, self._reshard = state, reshard
+        self._tracker = LoaderStateTracker()
+        if not reshard:
+            self._tracker.load_state_dict(state)
+
+    # --- iteration -------------------------------------------------------------------------
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        num_workers, physical = (info.num_workers, info.id) if info else (1, 0)
+        state, worker_state, logical = self._resume, None, physical
+        if state is not None:
+            topology_ok = check_topology(state, self.world_size, num_workers, self._reshard)
+            if topology_ok:
+                # The DataLoader starts with worker 0; after k batches the next one belongs to
+                # worker k % n, so worker p plays the part of worker (p + k) % n.
+                logical = (physical + state["batches"]) % num_workers
+                worker_state = state["workers"].get(str(logical))
+            else:
+                worker_state = reshard_worker_state(state, len(self.sources))
+        num_shards = self.world_size * num_workers
+        shard = self.rank * num_workers + logical
+        stream, target = self._make_stream(shard, num_shards)
+        if worker_state is not None:
+            stream.load_state_dict(worker_state)
+        yield from self._emit(stream, target, logical, num_workers, info is None)
+
+    def _make_stream(self, shard: int, num_shards: int):
+        core, settings = get_core(self.backend), self._settings()
+        counting = self.num_epochs is not None and num_shards > 1
+        wanted = None if counting else {shard}
+        per_source = [load_shards(src, self.text_tokenizer, num_shards, wanted,
+                                  self.on_bad_input, self.skips) for src in self.sources]
+        if self.num_epochs is None and not any(p[shard] for p in per_source):
+            raise SpelangyError(
+                f"shard {shard} of {num_shards} (rank {self.rank}) holds no document: the sources "
+                f"have fewer documents than world_size * num_workers"
+            )
+        target = None
+        if self.num_epochs is not None:
+            # Every shard must yield the same number of batches: count them all, no messages.
+            target = max(
+                ShardStream(settings, [p[s] for p in per_source], s, core, SkipReport()).count_batches()
+                for s in range(num_shards)
+            )
+        stream = ShardStream(settings, [p[shard] for p in per_source], shard, core, self.skips)
+        return stream, target
+
+    def _emit(self, stream: ShardStream, target: Optional[int], logical: int,
+              num_workers: int, in_process: bool):
+        from .build import build_batch
+
+        meta = {"worker": logical, "num_workers": num_workers, "rank": self.rank,
+                "world_size": self.world_size}
+        batches = iter(stream)
+        while target is None or stream.batches < target:
+            ragged = next(batches, None)
+            if ragged is None:
+                if target is None:
+                    return
+                ragged = stream.padding_batch()
+            ragged.loader_state = {**meta, **ragged.loader_state}
+            out = ragged if self.output == "ragged" else build_batch(ragged, backend=self.backend)
+            if in_process:
+                self._tracker.update(out)
+            yield out

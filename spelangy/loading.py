@@ -1,0 +1,58 @@
+# Reads each shard's documents of a source into arrays, once, with the bad-input policy applied.
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from .errors import BadInputError
+
+log = logging.getLogger("spelangy")
+
+ON_BAD_INPUT = ("raise", "skip")
+
+
+@dataclass
+class SkipReport:
+    """Documents left out under `on_bad_input="skip"`: counted per source and reported."""
+
+    counts: Dict[str, int] = field(default_factory=dict)
+    examples: List[str] = field(default_factory=list)  # the first few messages, for the log
+
+    def add(self, source: str, error: BadInputError) -> None:
+        self.counts[source] = self.counts.get(source, 0) + 1
+        if len(self.examples) < 20:
+            self.examples.append(str(error))
+        log.warning("skipping bad document: %s", error)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def load_shards(
+    source,
+    text_tokenizer,
+    num_shards: int,
+    wanted: Optional[set],
+    on_bad_input: str,
+    skips: SkipReport,
+) -> Dict[int, list]:
+    """Documents of `source` for each shard in `wanted` (all shards when None).
+
+    Document i of the manifest belongs to shard i % num_shards in every epoch, so each shard
+    reads, parses and tokenizes only its own documents, and every document is in exactly one
+    shard. Items of other shards are skipped unparsed.
+    """
+    shards: Dict[int, list] = {s: [] for s in range(num_shards) if wanted is None or s in wanted}
+    for index, raw in source.iter_raw():
+        shard = index % num_shards
+        if shard not in shards:
+            continue
+        try:
+            shards[shard].append(source.to_document(index, raw, text_tokenizer))
+        except BadInputError as error:
+            if on_bad_input == "raise":
+                raise
+            skips.add(source.name, error)
+    return shards

@@ -1,0 +1,37 @@
+"""The pure-Python reference of spelangy's core: readable, slow, and the definition that
+the C++ core (`spelangy._core_cpp`) and the CUDA kernel are held equal to, token for token.
+Semantics: docs/semantics.md."""
+
+from ..chunks import Chunks
+from ..config import ChunkingConfig, SamplingConfig
+from ..documents import SpeechDocument
+from ..vocab import VocabLayout
+from .batch_builder import build_batch_arrays
+from .chunking import chunk_document
+from .interleave import interleave_speech, interleave_text
+from .sampling import sample_modalities
+
+
+def build_speech_document(
+    doc: SpeechDocument,
+    chunking: ChunkingConfig,
+    sampling: SamplingConfig,
+    seed: int,
+    epoch: int,
+    vocab: VocabLayout,
+) -> tuple:
+    """Chunk, sample and interleave one document: (tokens, modality, chunks, chunk_modalities)."""
+    chunks: Chunks = chunk_document(doc, chunking)
+    modalities = sample_modalities(chunks.num_chunks, doc.key, sampling, seed, epoch)
+    tokens, modality = interleave_speech(doc, chunks, modalities, vocab)
+    return tokens, modality, chunks, modalities
+
+
+__all__ = [
+    "build_batch_arrays",
+    "build_speech_document",
+    "chunk_document",
+    "interleave_speech",
+    "interleave_text",
+    "sample_modalities",
+]

@@ -1,0 +1,159 @@
+# InterleavedDataset: exactly-once sharding, equal batch counts, epochs, mixing, exact resume.
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from fake_sources import FakeTokenizer, speech_source, text_source
+from spelangy import (ChunkingConfig, InterleavedDataset, LoaderStateTracker, Modality,
+                      PackingConfig, SamplingConfig, SpelangyError)
+from spelangy.reference import build_speech_document, interleave_text
+
+
+def make_dataset(sources, **kwargs):
+    settings = dict(text_tokenizer=FakeTokenizer(), packing=PackingConfig(seq_len=64, batch_size=2),
+                    backend="reference", seed=3)
+    settings.update(kwargs)
+    return InterleavedDataset(sources, **settings)
+
+
+def take(ds, num_workers, limit=None):
+    loader = DataLoader(ds, batch_size=None, num_workers=num_workers)
+    return list(itertools.islice(loader, limit))
+
+
+def document_length(ds, source, doc, epoch=0):
+    if hasattr(doc, "turn_start"):
+        tokens = build_speech_document(doc, ds.chunking, ds.sampling, ds.seed, epoch, ds.vocab)[0]
+    else:
+        tokens = interleave_text(doc, ds.vocab)[0]
+    return len(tokens)
+
+
+@pytest.mark.parametrize("world_size,num_workers", [(1, 0), (1, 2), (2, 0), (2, 2), (3, 0), (3, 2)])
+def test_every_document_exactly_once_and_equal_batch_counts(world_size, num_workers):
+    rng = np.random.default_rng()
+    sources = [speech_source(rng, n=13, weight=0.4), text_source(rng, n=11, weight=0.6)]
+    per_rank = [
+        take(make_dataset(sources, rank=r, world_size=world_size, num_epochs=1), num_workers)
+        for r in range(world_size)
+    ]
+    assert len({len(batches) for batches in per_rank}) == 1, "ranks yield different batch counts"
+    pieces = {}
+    for batch in itertools.chain.from_iterable(per_rank):
+        for receipt in itertools.chain.from_iterable(batch.receipts):
+            pieces.setdefault((receipt.source, receipt.cut_id), []).append((receipt.start, receipt.end))
+    ds = make_dataset(sources)
+    expected = {(s.name, d.cut_id): document_length(ds, s, d) for s in sources for d in s.docs}
+    assert set(pieces) == set(expected)
+    for key, spans in pieces.items():
+        spans.sort()
+        assert spans[0][0] == 0 and spans[-1][1] == expected[key], key
+        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:])), f"{key}: overlap or gap {spans}"
+
+
+def test_padding_rows_carry_no_loss():
+    rng = np.random.default_rng()
+    batches = take(make_dataset([speech_source(rng, n=3)], num_epochs=1), 0)
+    last = batches[-1]
+    pad = last.modality == Modality.PAD
+    assert pad.any()
+    assert (last.labels[pad] == -100).all() and (last.tokens[pad] == make_dataset(
+        [speech_source(rng, n=1)]).vocab.pad).all()
+
+
+def test_epochs_reshuffle_and_redraw():
+    rng = np.random.default_rng()
+    sources = [speech_source(rng, n=10)]
+    ds = make_dataset(sources, num_epochs=2, sampling=SamplingConfig(mode="stochastic"),
+                      packing=PackingConfig(seq_len=4096, batch_size=1))
+    batches = take(ds, 0)
+    orders = [[], []]
+    seen = set()
+    for b in batches:
+        for r in itertools.chain.from_iterable(b.receipts):
+            if r.start == 0:
+                epoch = 1 if r.cut_id in seen and len(orders[0]) == 10 else 0
+                seen.add(r.cut_id)
+                orders[epoch].append(r.cut_id)
+    assert sorted(orders[0]) == sorted(orders[1]) and len(orders[0]) == 10
+    assert orders[0] != orders[1]
+    again = take(make_dataset(sources, num_epochs=2, sampling=SamplingConfig(mode="stochastic"),
+                              packing=PackingConfig(seq_len=4096, batch_size=1)), 0)
+    assert all(torch.equal(a.tokens, b.tokens) for a, b in zip(batches, again))
+
+
+def test_token_shares_follow_weights():
+    rng = np.random.default_rng()
+    sources = [speech_source(rng, n=20, weight=0.4), text_source(rng, n=40, weight=0.6)]
+    ds = make_dataset(sources, packing=PackingConfig(seq_len=256, batch_size=4))
+    counts = {"speech": 0, "text": 0}
+    for i, batch in enumerate(take(ds, 0, limit=40)):
+        for r in itertools.chain.from_iterable(batch.receipts):
+            counts[r.source] += r.end - r.start
+        if i >= 4:
+            share = counts["text"] / sum(counts.values())
+            assert abs(share - 0.6) < 0.06, (i, share)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+@pytest.mark.parametrize("mode", ["concat", "best_fit"])
+def test_resume_gives_exactly_the_remaining_batches(num_workers, mode):
+    rng = np.random.default_rng()
+    sources = [speech_source(rng, n=9, weight=0.5), text_source(rng, n=7, weight=0.5)]
+    packing = PackingConfig(seq_len=48, batch_size=2, mode=mode, best_fit_open_rows=3)
+    everything = take(make_dataset(sources, packing=packing), num_workers, limit=12)
+    for k in (1, 5):
+        tracker = LoaderStateTracker()
+        for batch in take(make_dataset(sources, packing=packing), num_workers, limit=k):
+            tracker.update(batch)
+        resumed = make_dataset(sources, packing=packing)
+        resumed.load_state_dict(tracker.state_dict())
+        rest = take(resumed, num_workers, limit=12 - k)
+        assert [b.receipts for b in everything[k:]] == [b.receipts for b in rest]
+        assert all(torch.equal(a.tokens, b.tokens) and torch.equal(a.labels, b.labels)
+                   for a, b in zip(everything[k:], rest))
+
+
+def test_state_refuses_another_topology_unless_resharded():
+    rng = np.random.default_rng()
+    sources = [speech_source(rng, n=8)]
+    tracker = LoaderStateTracker()
+    for batch in take(make_dataset(sources), 2, limit=3):
+        tracker.update(batch)
+    state = tracker.state_dict()
+    assert set(state) == {"version", "rank", "world_size", "num_workers", "batches", "workers"}
+    other = make_dataset(sources, world_size=2)
+    with pytest.raises(SpelangyError, match="world_size=1"):
+        other.load_state_dict(state)
+    same = make_dataset(sources)
+    same.load_state_dict(state)
+    with pytest.raises(SpelangyError, match="num_workers=2"):
+        take(same, 0, limit=1)
+    resharded = make_dataset(sources, world_size=2)
+    resharded.load_state_dict(state, reshard=True)
+    assert len(take(resharded, 0, limit=2)) == 2
+
+
+def test_deterministic_alternation_in_every_document():
+    rng = np.random.default_rng()
+    ds = make_dataset([speech_source(rng, n=6)], num_epochs=1,
+                      chunking=ChunkingConfig(mode="fine", max_chunk_duration=3.0),
+                      packing=PackingConfig(seq_len=100000, batch_size=1, mode="best_fit"))
+    vocab = ds.vocab
+    documents = 0
+    for batch in take(ds, 0):
+        bounds = batch.cu_seqlens.tolist()
+        flat = batch.tokens.flatten()
+        for lo, hi in zip(bounds, bounds[1:]):
+            doc = flat[lo:hi]
+            if doc[0] != vocab.bos:
+                continue  # padding
+            documents += 1
+            markers = doc[(doc == vocab.audio_marker) | (doc == vocab.text_marker)].tolist()
+            # A marker at every switch, the first chunk in audio.
+            assert markers[0] == vocab.audio_marker
+            assert all(a != b for a, b in zip(markers, markers[1:]))
+    assert documents == 6
