@@ -1,7 +1,7 @@
 # The batch schema: what workers hand over (RaggedBatch) and what a trainer gets (PackedBatch).
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import List, NamedTuple, Optional
 
 import numpy as np
@@ -61,6 +61,21 @@ class RaggedBatch:
     def cu_seqlens(self) -> np.ndarray:
         starts = self.piece_row.astype(np.int64) * self.seq_len + self.piece_col
         return np.append(starts, self.batch_size * self.seq_len).astype(np.int32)
+
+    def pin_memory(self) -> "RaggedBatch":
+        """The same batch with its arrays in page-locked memory, so that `build_batch` copies
+        them to the GPU asynchronously. DataLoader(pin_memory=True) calls this."""
+
+        def pin(a: np.ndarray) -> np.ndarray:
+            # The numpy view keeps the pinned tensor (and its memory) alive.
+            return torch.from_numpy(np.ascontiguousarray(a)).pin_memory().numpy()
+
+        return replace(
+            self, tokens=pin(self.tokens), modality=pin(self.modality),
+            piece_row=pin(self.piece_row), piece_col=pin(self.piece_col),
+            piece_length=pin(self.piece_length), piece_src=pin(self.piece_src),
+            piece_next_label=pin(self.piece_next_label),
+        )
 
 
 @dataclass

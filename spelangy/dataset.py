@@ -156,7 +156,7 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
         counting = self.num_epochs is not None and num_shards > 1
         wanted = None if counting else {shard}
         per_source = [load_shards(src, self.text_tokenizer, num_shards, wanted,
-                                  self.on_bad_input, self.skips) for src in self.sources]
+                                  self.on_bad_input, self.skips, shard) for src in self.sources]
         if self.num_epochs is None and not any(p[shard] for p in per_source):
             raise SpelangyError(
                 f"shard {shard} of {num_shards} (rank {self.rank}) holds no document: the sources "
@@ -174,8 +174,6 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
 
     def _emit(self, stream: ShardStream, target: Optional[int], logical: int,
               num_workers: int, in_process: bool):
-        from .build import build_batch
-
         meta = {"worker": logical, "num_workers": num_workers, "rank": self.rank,
                 "world_size": self.world_size}
         batches = iter(stream)
@@ -186,7 +184,11 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
                     return
                 ragged = stream.padding_batch()
             ragged.loader_state = {**meta, **ragged.loader_state}
-            out = ragged if self.output == "ragged" else build_batch(ragged, backend=self.backend)
+            out = ragged
+            if self.output == "packed":
+                from .build import build_batch
+
+                out = build_batch(ragged, backend=self.backend)
             if in_process:
                 self._tracker.update(out)
             yield out

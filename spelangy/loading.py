@@ -37,8 +37,11 @@ def load_shards(
     wanted: Optional[set],
     on_bad_input: str,
     skips: SkipReport,
+    own_shard: int,
 ) -> Dict[int, list]:
     """Documents of `source` for each shard in `wanted` (all shards when None).
+
+    Skips are reported for `own_shard` only: each shard's worker reports its own.
 
     Document i of the manifest belongs to shard i % num_shards in every epoch, so each shard
     reads, parses and tokenizes only its own documents, and every document is in exactly one
@@ -54,5 +57,6 @@ def load_shards(
         except BadInputError as error:
             if on_bad_input == "raise":
                 raise
-            skips.add(source.name, error)
+            if shard == own_shard:
+                skips.add(source.name, error)
     return shards

@@ -157,3 +157,18 @@ def test_deterministic_alternation_in_every_document():
             assert markers[0] == vocab.audio_marker
             assert all(a != b for a, b in zip(markers, markers[1:]))
     assert documents == 6
+
+
+@pytest.mark.parametrize("mode", ["concat", "best_fit"])
+def test_cpp_and_reference_datasets_give_identical_batches(mode):
+    rng = np.random.default_rng()
+    sources = [speech_source(rng, n=8, weight=0.5), text_source(rng, n=8, weight=0.5)]
+    settings = dict(num_epochs=1, sampling=SamplingConfig(mode="stochastic"), loss_on="text",
+                    packing=PackingConfig(seq_len=96, batch_size=3, mode=mode))
+    reference = take(make_dataset(sources, backend="reference", **settings), 0)
+    cpp = take(make_dataset(sources, backend="cpp", **settings), 0)
+    assert len(reference) == len(cpp)
+    for a, b in zip(reference, cpp):
+        assert a.receipts == b.receipts
+        for name in ("tokens", "labels", "position_ids", "modality", "cu_seqlens"):
+            assert torch.equal(getattr(a, name), getattr(b, name)), name

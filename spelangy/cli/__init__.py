@@ -14,6 +14,8 @@ def _register():
 
     main.add_command(inspect_cmd)
     from .train import train_cmd; main.add_command(train_cmd)  # noqa: E702
+    from .bench import bench_cmd; main.add_command(bench_cmd)  # noqa: E702
+    from .prepare import prepare_cmd; main.add_command(prepare_cmd)  # noqa: E702
 
 
 _register()

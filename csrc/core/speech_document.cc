@@ -1,0 +1,36 @@
+// Fused chunking, sampling and interleaving of one speech document.
+#include "core/speech_document.h"
+
+#include "core/interleave.h"
+
+namespace spelangy {
+
+std::string build_speech_document(const SpeechDocView& doc, uint64_t doc_key,
+                                  const ChunkingParams& chunking, const SamplingParams& sampling,
+                                  uint64_t seed, uint64_t epoch, const VocabIds& vocab,
+                                  SpeechDocumentOutput* out) {
+  out->tokens.clear();
+  out->modality.clear();
+  std::string err = check_speech_document(doc);
+  if (!err.empty()) return err;
+
+  chunk_document(doc, chunking.mode, chunking.max_chunk_duration, &out->chunks);
+  const ChunkTable& c = out->chunks;
+  const ChunkSpans spans{c.word_begin.data(), c.word_end.data(), c.frame_begin.data(),
+                         c.frame_end.data(), c.size()};
+  // Spans come from the turn times, which the offsets check does not cover.
+  err = check_chunk_spans(doc, spans);
+  if (!err.empty()) return err;
+
+  out->chunk_modality.resize(c.size());
+  sample_modalities(c.size(), doc_key, sampling, seed, epoch, out->chunk_modality.data());
+
+  const int64_t n = interleaved_length(doc, spans, out->chunk_modality.data());
+  out->tokens.resize(n);
+  out->modality.resize(n);
+  interleave_speech(doc, spans, out->chunk_modality.data(), vocab, out->tokens.data(),
+                    out->modality.data());
+  return "";
+}
+
+}  // namespace spelangy

@@ -1,0 +1,113 @@
+# One measured run (a pipeline at a worker count), meant to run in a fresh process so that its
+# peak RSS is its own: `python -m spelangy.bench.cases '<json case>'` prints a JSON result.
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+PIPELINES = {
+    "cpp": "spelangy, C++ core, fast manifest path",
+    "cpp-lhotse-reader": "spelangy, C++ core, Lhotse manifest reader",
+    "reference": "spelangy, Python reference core, fast manifest path",
+    "lhotse": "Lhotse-native pipeline",
+}
+PAD = 3  # Modality.PAD
+
+
+@dataclass
+class Case:
+    pipeline: str
+    workers: int
+    cuts_path: str
+    spm_path: str
+    seq_len: int = 16384
+    max_chunk_duration: float = 10.0
+    max_batches: Optional[int] = None
+    """spelangy with workers streams without an epoch limit (an epoch limit makes every
+    worker count all shards first); the run stops after this many rows, one epoch's worth."""
+
+
+@dataclass
+class CaseResult:
+    pipeline: str
+    workers: int
+    rows: int
+    tokens: int  # packed tokens, padding excluded
+    seconds: float  # wall clock
+    cpu_seconds: float  # user + system time of the main process and its workers
+    rss_main_mib: float
+    rss_worker_mib: float  # largest worker; 0 without workers
+
+
+def spelangy_dataset(case: Case, num_epochs: Optional[int]):
+    from spelangy import ChunkingConfig, InterleavedDataset, PackingConfig, SamplingConfig
+    from spelangy.fastpath import FastSpeechTextSource
+    from spelangy.sources import SpeechTextSource
+
+    source_type = SpeechTextSource if case.pipeline == "cpp-lhotse-reader" else FastSpeechTextSource
+    return InterleavedDataset(
+        [source_type("bench", case.cuts_path)], case.spm_path,
+        chunking=ChunkingConfig("fine", case.max_chunk_duration),
+        sampling=SamplingConfig("deterministic"),
+        packing=PackingConfig(seq_len=case.seq_len, batch_size=1),
+        seed=0, num_epochs=num_epochs,
+        backend="reference" if case.pipeline == "reference" else "cpp",
+    )
+
+
+def _batches(case: Case):
+    """The batch iterator of the case, and how to count a batch's packed tokens."""
+    import torch
+
+    if case.pipeline == "lhotse":
+        from .lhotse_native import LhotseNativeDataset, LhotseNativePipeline
+
+        dataset = LhotseNativeDataset(LhotseNativePipeline(
+            case.cuts_path, case.spm_path, case.seq_len, case.max_chunk_duration))
+        count = lambda row: row["num_tokens"]  # noqa: E731
+    else:
+        dataset = spelangy_dataset(case, 1 if case.workers == 0 else None)
+        count = lambda batch: int((batch.modality != PAD).sum())  # noqa: E731
+    if case.workers == 0:
+        return iter(dataset), count
+    loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=case.workers)
+    return iter(loader), count
+
+
+def run_case(case: Case) -> CaseResult:
+    if case.pipeline not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {sorted(PIPELINES)}, got {case.pipeline!r}")
+    # Imports first: the clock measures the data work, not module loading.
+    import lhotse  # noqa: F401
+    import sentencepiece  # noqa: F401
+    import torch  # noqa: F401
+
+    import spelangy.dataset  # noqa: F401
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_start = usage.ru_utime + usage.ru_stime
+    start = time.perf_counter()
+    batches, count = _batches(case)
+    rows = tokens = 0
+    for batch in batches:
+        rows += 1
+        tokens += count(batch)
+        if case.max_batches is not None and rows >= case.max_batches:
+            break
+    seconds = time.perf_counter() - start
+    del batches  # shuts DataLoader workers down, so that their peak RSS is counted below
+    own, children = (resource.getrusage(who) for who in
+                     (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    cpu = own.ru_utime + own.ru_stime - cpu_start + children.ru_utime + children.ru_stime
+    workers = children.ru_maxrss / 1024 if case.workers else 0.0
+    return CaseResult(case.pipeline, case.workers, rows, tokens, seconds, cpu,
+                      own.ru_maxrss / 1024, workers)
+
+
+if __name__ == "__main__":
+    result = run_case(Case(**json.loads(sys.argv[1])))
+    print(json.dumps(asdict(result)))

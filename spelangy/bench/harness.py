@@ -1,0 +1,110 @@
+# `spelangy bench`: every pipeline on the same manifest in one run, each case in a fresh process.
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence
+
+from .cases import PIPELINES, Case, CaseResult
+from .stage_profile import StageProfile, profile_lhotse, profile_spelangy
+
+SPELANGY_PIPELINES = ("cpp", "cpp-lhotse-reader", "reference")
+
+
+@dataclass
+class BenchReport:
+    cuts_path: str
+    spm_path: str
+    documents: int
+    audio_seconds: float
+    manifest_bytes: int  # inflated
+    seq_len: int
+    cases: List[CaseResult] = field(default_factory=list)
+    profiles: Dict[str, StageProfile] = field(default_factory=dict)
+    machine: Dict[str, object] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def manifest_stats(cuts_path) -> tuple:
+    """(documents, audio seconds, inflated bytes) of a cuts manifest, without Lhotse objects."""
+    import orjson
+
+    from spelangy.manifest import iter_lines
+
+    documents, seconds, size = 0, 0.0, 0
+    for _, line in iter_lines(str(cuts_path), "bench"):
+        documents += 1
+        seconds += float(orjson.loads(line)["duration"])
+        size += len(line)
+    return documents, seconds, size
+
+
+def machine_info() -> Dict[str, object]:
+    import os
+    import platform
+
+    model = platform.processor() or platform.machine()
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        model = next(line.split(":", 1)[1].strip() for line in out.splitlines()
+                     if line.startswith("Model name"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        pass
+    return {"cpu": model, "cores": os.cpu_count(), "python": platform.python_version()}
+
+
+def run_case_subprocess(case: Case) -> CaseResult:
+    cmd = [sys.executable, "-m", "spelangy.bench.cases", json.dumps(asdict(case))]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench case {case.pipeline} with {case.workers} workers failed:\n"
+                           f"{done.stderr[-4000:]}")
+    return CaseResult(**json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run_bench(cuts_path, spm_path, pipelines: Sequence[str] = tuple(PIPELINES),
+              workers: Sequence[int] = (0, 1, 2), seq_len: int = 16384,
+              max_chunk_duration: float = 10.0, profile: bool = True,
+              log: Callable[[str], None] = lambda message: None) -> BenchReport:
+    unknown = sorted(set(pipelines) - set(PIPELINES))
+    if unknown:
+        raise ValueError(f"unknown pipelines {unknown}; choose from {sorted(PIPELINES)}")
+    if any(w < 0 for w in workers):
+        raise ValueError(f"worker counts must be >= 0, got {list(workers)}")
+    documents, audio_seconds, size = manifest_stats(cuts_path)
+    report = BenchReport(str(cuts_path), str(spm_path), documents, audio_seconds, size, seq_len,
+                         machine=machine_info())
+    if profile:
+        for name in pipelines:
+            if name == "cpp-lhotse-reader":
+                continue  # its reader is convert's Lhotse path: not split into stages
+            log(f"stage profile: {name}")
+            report.profiles[name] = (
+                profile_lhotse(cuts_path, spm_path, seq_len, max_chunk_duration) if name == "lhotse"
+                else profile_spelangy(cuts_path, spm_path, name, seq_len, max_chunk_duration))
+    rows: Optional[int] = None  # one epoch of spelangy rows: where endless worker streams stop
+    for name in pipelines:
+        for w in workers:
+            case = Case(name, w, str(cuts_path), str(spm_path), seq_len, max_chunk_duration)
+            if name in SPELANGY_PIPELINES and w > 0:
+                if rows is None:
+                    rows = _epoch_rows(report, cuts_path, spm_path, seq_len, max_chunk_duration)
+                case.max_batches = rows
+            log(f"run: {name}, {w} workers")
+            result = run_case_subprocess(case)
+            if name in SPELANGY_PIPELINES and w == 0:
+                rows = result.rows
+            report.cases.append(result)
+    return report
+
+
+def _epoch_rows(report, cuts_path, spm_path, seq_len, max_chunk_duration) -> int:
+    profile = report.profiles.get("cpp") or report.profiles.get("reference")
+    if profile is None:
+        profile = profile_spelangy(cuts_path, spm_path, "cpp", seq_len, max_chunk_duration)
+    return math.ceil(profile.tokens / seq_len)

@@ -1,0 +1,114 @@
+# RaggedBatch -> PackedBatch on the CPU (C++ or reference) or on a CUDA device (the kernel).
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import numpy as np
+import torch
+
+from .batch import PackedBatch, RaggedBatch
+from .errors import SpelangyError
+
+BACKENDS = ("cpp", "reference")
+
+
+def _host_inputs(ragged: RaggedBatch) -> list:
+    # Same order as the builders' arguments; no copy when dtypes and layout already match.
+    return [
+        np.ascontiguousarray(ragged.tokens, dtype=np.int32),
+        np.ascontiguousarray(ragged.modality, dtype=np.int8),
+        np.ascontiguousarray(ragged.piece_row, dtype=np.int32),
+        np.ascontiguousarray(ragged.piece_col, dtype=np.int32),
+        np.ascontiguousarray(ragged.piece_length, dtype=np.int32),
+        np.ascontiguousarray(ragged.piece_src, dtype=np.int64),
+        np.ascontiguousarray(ragged.piece_next_label, dtype=np.int64),
+    ]
+
+
+def _empty_outputs(ragged: RaggedBatch, device: torch.device) -> list:
+    shape = (ragged.batch_size, ragged.seq_len)
+    return [
+        torch.empty(shape, dtype=torch.int64, device=device),
+        torch.empty(shape, dtype=torch.int64, device=device),
+        torch.empty(shape, dtype=torch.int64, device=device),
+        torch.empty(shape, dtype=torch.int8, device=device),
+        torch.empty(ragged.num_pieces + 1, dtype=torch.int32, device=device),
+    ]
+
+
+def _packed(ragged: RaggedBatch, outputs) -> PackedBatch:
+    tokens, labels, position_ids, modality, cu_seqlens = outputs
+    return PackedBatch(
+        tokens=tokens, labels=labels, position_ids=position_ids, modality=modality,
+        cu_seqlens=cu_seqlens, max_seqlen=ragged.max_seqlen, receipts=ragged.receipts,
+        loader_state=ragged.loader_state,
+    )
+
+
+def _scalars(ragged: RaggedBatch) -> list:
+    return [ragged.num_pieces, ragged.batch_size, ragged.seq_len, ragged.pad_id,
+            ragged.loss_mask_bits]
+
+
+def _build_cpu(ragged: RaggedBatch) -> PackedBatch:
+    from . import _C
+
+    inputs = _host_inputs(ragged)
+    outputs = _empty_outputs(ragged, torch.device("cpu"))
+    _C.build_batch_cpu(*[a.ctypes.data for a in inputs], *_scalars(ragged),
+                       *[t.data_ptr() for t in outputs])
+    return _packed(ragged, outputs)
+
+
+def _build_cuda(ragged: RaggedBatch, device: torch.device) -> PackedBatch:
+    from . import _C
+
+    if not _C.has_cuda():
+        raise SpelangyError(
+            f"build_batch(device={str(device)!r}): this spelangy build has no CUDA kernel (nvcc "
+            f"was not found when it was built, or SPELANGY_CUDA=OFF); rebuild with nvcc on PATH, "
+            f"or build on the CPU and move the PackedBatch with .to(device)"
+        )
+    if device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
+    with torch.cuda.device(device):
+        # Copies and kernel share the current stream, so the caching allocator may recycle
+        # the ragged device buffers as soon as this returns.
+        stream = torch.cuda.current_stream(device)
+        inputs = [torch.from_numpy(a).to(device, non_blocking=True) for a in _host_inputs(ragged)]
+        outputs = _empty_outputs(ragged, device)
+        _C.build_batch_cuda(*[t.data_ptr() for t in inputs], *_scalars(ragged),
+                            *[t.data_ptr() for t in outputs], stream.cuda_stream)
+    return _packed(ragged, outputs)
+
+
+def build_batch(
+    ragged: RaggedBatch,
+    device: Optional[Union[str, torch.device]] = None,
+    backend: str = "cpp",
+) -> PackedBatch:
+    """Pad a RaggedBatch into a PackedBatch (docs/semantics.md, "Building a batch").
+
+    device: None or a CPU device builds on the CPU; a CUDA device copies only the ragged
+        arrays to it (asynchronously when they are pinned, see `RaggedBatch.pin_memory`)
+        and runs the CUDA kernel on the current stream.
+    backend: `cpp` (the C++ builder or the CUDA kernel) or `reference` (pure Python, on the
+        CPU, then moved to `device`). All give identical tensors.
+    """
+    if backend not in BACKENDS:
+        raise SpelangyError(f"build_batch: backend must be one of {BACKENDS}, got {backend!r}")
+    device = torch.device("cpu") if device is None else torch.device(device)
+    if backend == "reference":
+        from . import reference
+
+        arrays = reference.build_batch_arrays(ragged)
+        packed = _packed(ragged, [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
+        return packed if device.type == "cpu" else packed.to(device)
+    from ._core_cpp import check_plan
+
+    check_plan(ragged)  # on the host: the kernel cannot report a bad plan
+    if device.type == "cpu":
+        return _build_cpu(ragged)
+    if device.type == "cuda":
+        return _build_cuda(ragged, device)
+    raise SpelangyError(f"build_batch: device must be a CPU or CUDA device, got {str(device)!r}")

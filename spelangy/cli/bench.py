@@ -1,0 +1,73 @@
+# `spelangy bench`: loader throughput of spelangy and of a Lhotse-native pipeline, side by side.
+import click
+
+
+def _ints(value: str):
+    try:
+        return [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {value!r}") from None
+
+
+def _default_corpus_dir(num_docs: int) -> str:
+    import os
+    from pathlib import Path
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return str(cache / "spelangy" / f"bench-{num_docs}")
+
+
+@click.command("bench")
+@click.option("--cuts", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A cuts.jsonl(.gz) manifest with speech_tokens; without it a corpus is generated.")
+@click.option("--spm", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="SentencePiece model for --cuts.")
+@click.option("--num-docs", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Documents (5-10 min each) of the generated corpus.")
+@click.option("--corpus-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the generated corpus goes (reused when it matches) "
+                   "[default: ~/.cache/spelangy/bench-NUM_DOCS].")
+@click.option("--pipelines", default="cpp,cpp-lhotse-reader,reference,lhotse", show_default=True,
+              help="Comma-separated: cpp, cpp-lhotse-reader, reference, lhotse.")
+@click.option("--workers", default="0,1,2", show_default=True,
+              help="DataLoader worker counts to run each pipeline with.")
+@click.option("--seq-len", type=click.IntRange(min=2), default=16384, show_default=True)
+@click.option("--max-chunk-duration", type=float, default=10.0, show_default=True,
+              help="Fine chunking: longest chunk in seconds.")
+@click.option("--no-profile", is_flag=True, help="Skip the per-stage timing.")
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None,
+              help="Also write every figure as JSON here.")
+def bench_cmd(cuts, spm, num_docs, corpus_dir, pipelines, workers, seq_len, max_chunk_duration,
+              no_profile, json_out):
+    """Documents/s, packed tokens/s (per core), audio hours/s, peak RSS and time per stage,
+    for spelangy's C++ and Python cores and a Lhotse-native pipeline, on the same manifest."""
+    import json
+
+    from spelangy.bench.corpus import CorpusSpec, generate_corpus
+    from spelangy.bench.harness import run_bench
+    from spelangy.bench.report import format_report
+
+    from spelangy.bench.cases import PIPELINES
+
+    if (cuts is None) != (spm is None):
+        raise click.UsageError("--cuts and --spm go together")
+    names = [p.strip() for p in pipelines.split(",") if p.strip()]
+    unknown = sorted(set(names) - set(PIPELINES))
+    if unknown or not names:
+        raise click.BadParameter(f"unknown {unknown}; choose from {', '.join(PIPELINES)}",
+                                 param_hint="--pipelines")
+    worker_counts = _ints(workers)
+    if not worker_counts or min(worker_counts) < 0:
+        raise click.BadParameter(f"expected counts >= 0, got {workers!r}", param_hint="--workers")
+    if cuts is None:
+        corpus_dir = corpus_dir or _default_corpus_dir(num_docs)
+        click.echo(f"corpus: {corpus_dir}", err=True)
+        corpus = generate_corpus(corpus_dir, CorpusSpec(num_docs=num_docs), progress=True)
+        cuts, spm = corpus.cuts_path, corpus.spm_path
+    log = lambda message: click.echo(message, err=True)  # noqa: E731
+    report = run_bench(cuts, spm, names, worker_counts, seq_len, max_chunk_duration,
+                       not no_profile, log)
+    click.echo(format_report(report))
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump(report.to_dict(), f, indent=1)

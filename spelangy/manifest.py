@@ -1,0 +1,122 @@
+# Raw reading of JSONL manifests (plain, gzip, URL or pipe:) and parsing one line into a Lhotse cut.
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional, Tuple
+
+from .errors import BadInputError, SpelangyError
+
+_ID_IN_LINE = re.compile(rb'^\s*\{\s*"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a document came from: every bad-input error names it."""
+
+    source: str
+    path: str
+    line: Optional[int] = None  # 1-based line of a JSONL manifest
+
+    def error(self, reason: str, cut_id: str = "") -> BadInputError:
+        if self.line is not None:
+            reason = f"{reason}, line {self.line}"
+        return BadInputError(reason, source=self.source, path=self.path, cut_id=cut_id)
+
+
+def is_remote(path: str) -> bool:
+    """URLs and `pipe:` commands are opened by Lhotse's I/O backend and never stat'ed."""
+    return path.startswith("pipe:") or "://" in path
+
+
+def check_path(path, what: str) -> str:
+    path = os.fspath(path)
+    if not is_remote(path) and not Path(path).exists():
+        raise SpelangyError(f"{what} not found: {path}")
+    return path
+
+
+def _open(path: str):
+    if is_remote(path):
+        # smart_open (behind Lhotse's backend) decompresses .gz URLs itself; a pipe: command
+        # is expected to write plain JSONL.
+        from lhotse.serialization import open_best
+
+        return open_best(path, "rb")
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def iter_lines(path: str, source: str) -> Iterator[Tuple[int, bytes]]:
+    """`(line_index, line)` for every non-blank line; line_index + 1 is the line number.
+
+    Blank lines are not documents; they are passed over, so indices may have gaps but always
+    give the exact line for error messages.
+    """
+    index = -1
+    try:
+        with _open(path) as f:
+            for index, line in enumerate(f):
+                if line.strip():
+                    yield index, line
+    except (EOFError, OSError, zlib.error) as exc:
+        # A truncated or corrupt gzip stream ends the manifest early: never silently.
+        raise BadInputError(f"unreadable manifest after line {index + 1}: {exc}",
+                            source=source, path=path) from exc
+
+
+def iter_shar(path: str) -> Iterator:
+    """The cuts of a Lhotse Shar directory, in shard order.
+
+    Lhotse's Shar tar reader hands its file objects to `tarfile.open(fileobj=...)`, which
+    never closes them, so they are closed by the garbage collector with a ResourceWarning
+    when Lhotse drops a shard. The warning is silenced exactly where that happens: inside
+    each step of Lhotse's iterator and when it is closed early.
+    """
+    from lhotse import CutSet
+
+    cuts = iter(CutSet.from_shar(in_dir=path))
+    try:
+        while True:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                cut = next(cuts, None)
+            if cut is None:
+                return
+            yield cut
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            close = getattr(cuts, "close", None)
+            if close is not None:
+                close()
+
+
+def cut_from_line(line: bytes, where: Where):
+    """Parse one manifest line into a Lhotse cut, with Lhotse's own deserializer."""
+    import orjson
+    from lhotse.cut import Cut
+    from lhotse.serialization import deserialize_item
+
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        found = _ID_IN_LINE.search(line)  # the cut id, when the damage is after it
+        cut_id = found.group(1).decode("utf-8", "replace") if found else ""
+        raise where.error(f"corrupt manifest line (invalid JSON: {exc})", cut_id) from exc
+    cut_id = str(data.get("id", "")) if isinstance(data, dict) else ""
+    if not isinstance(data, dict) or "type" not in data:
+        raise where.error("corrupt manifest line (not a Lhotse cut: no 'type' field)", cut_id)
+    try:
+        cut = deserialize_item(data)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise where.error(f"corrupt manifest line (not a Lhotse cut: {exc})", cut_id) from exc
+    if not isinstance(cut, Cut):
+        raise where.error("corrupt manifest line (not a Lhotse cut)", cut_id)
+    return cut
