@@ -87,7 +87,8 @@ def check_plan(ragged: RaggedBatch) -> None:
     """Raise SpelangyError unless the batch's plan tiles its rows and stays in its tokens."""
     if len(ragged.modality) != len(ragged.tokens):
         raise SpelangyError(
-            f"RaggedBatch.modality has {len(ragged.modality)} entries for {len(ragged.tokens)} tokens"
+            f"RaggedBatch.modality has {len(ragged.modality)} entries for "
+            f"{len(ragged.tokens)} tokens"
         )
     if len(ragged.piece_next_label) != ragged.num_pieces:
         raise SpelangyError(

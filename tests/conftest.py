@@ -16,7 +16,8 @@ def pytest_collection_modifyitems(config, items):
     cuda_items = [item for item in items if "cuda" in item.keywords]
     if not cuda_items or _REQUIRE_CUDA or _cuda_available():
         return
-    skip = pytest.mark.skip(reason="needs a CUDA device (SPELANGY_REQUIRE_CUDA=1 makes this a failure)")
+    skip = pytest.mark.skip(
+        reason="needs a CUDA device (SPELANGY_REQUIRE_CUDA=1 makes this a failure)")
     for item in cuda_items:
         item.add_marker(skip)
 

@@ -117,13 +117,14 @@ def random_speech_document(
         turn_start=np.array(starts, dtype=np.float64),
         turn_end=np.array(ends, dtype=np.float64),
         turn_speaker=np.array(speakers, dtype=np.int32),
-        turn_word_offsets=np.concatenate([[0], np.cumsum(word_counts, dtype=np.int64)]).astype(np.int64),
+        turn_word_offsets=np.concatenate([[0], np.cumsum(word_counts)]).astype(np.int64),
         turn_aligned=np.array(aligned, dtype=np.uint8),
         word_start=cat(w_starts, np.float64),
         word_end=cat(w_ends, np.float64),
         word_sentence_end=cat(sent_ends, np.uint8),
         word_token_offsets=np.concatenate([[0], np.cumsum(tokens_per_word)]).astype(np.int64),
-        text_tokens=rng.integers(0, text_vocab_size, size=int(tokens_per_word.sum()), dtype=np.int32),
+        text_tokens=rng.integers(0, text_vocab_size, size=int(tokens_per_word.sum()),
+                                 dtype=np.int32),
         speech_tokens=rng.integers(0, speech_vocab_size, size=num_frames, dtype=np.int32),
         frame_shift=frame_shift,
         duration=duration,
@@ -178,7 +179,9 @@ def random_ragged_batch(
     """A valid RaggedBatch over random documents (see the module docstring)."""
     B = int(rng.integers(1, 5)) if batch_size is None else batch_size
     L = int(rng.integers(2, 48)) if seq_len is None else seq_len
-    bits = int(rng.choice(list(LOSS_MASK_BITS.values()))) if loss_mask_bits is None else loss_mask_bits
+    bits = loss_mask_bits
+    if bits is None:
+        bits = int(rng.choice(list(LOSS_MASK_BITS.values())))
 
     def documents():
         while True:

@@ -109,7 +109,8 @@ def test_device_packer_on_cpu(rng):
 
 def test_bad_arguments():
     ragged = worked_example("all")
-    with pytest.raises(SpelangyError, match=r"backend must be one of \('cpp', 'reference'\), got 'fast'"):
+    with pytest.raises(SpelangyError,
+                       match=r"backend must be one of \('cpp', 'reference'\), got 'fast'"):
         build_batch(ragged, backend="fast")
     with pytest.raises(SpelangyError, match="device must be a CPU or CUDA device, got 'meta'"):
         build_batch(ragged, device="meta")

@@ -21,6 +21,7 @@ from spelangy.errors import BadInputError, SpelangyError
 from spelangy.vocab import Modality, VocabLayout
 
 VOCAB = VocabLayout(text_vocab_size=150, speech_vocab_size=64)
+FIELDS = ("tokens", "labels", "position_ids", "modality", "cu_seqlens")
 
 
 @pytest.fixture
@@ -110,7 +111,8 @@ def test_interleave_speech(rng):
         mode = str(rng.choice(["coarse", "fine"]))
         chunks = ref.chunk_document(doc, ChunkingConfig(mode=mode))
         # Any modality sequence, not only sampled ones: runs, switches, empty chunks.
-        modalities = rng.choice([Modality.TEXT, Modality.AUDIO], size=chunks.num_chunks).astype(np.int8)
+        modalities = rng.choice([Modality.TEXT, Modality.AUDIO], size=chunks.num_chunks)
+        modalities = modalities.astype(np.int8)
         want = ref.interleave_speech(doc, chunks, modalities, VOCAB)
         got = cpp.interleave_speech(doc, chunks, modalities, VOCAB)
         assert len(got) == 2
@@ -132,7 +134,8 @@ def test_interleave_text(rng):
 @pytest.mark.parametrize("loss_on", ["all", "text", "audio"])
 def test_document_to_batch_pipeline(rng, chunking_mode, sampling_mode, first_modality, loss_on):
     """build_speech_document for each document, then packing and build_batch_arrays."""
-    chunking = ChunkingConfig(mode=chunking_mode, max_chunk_duration=random_max_duration(rng, chunking_mode))
+    chunking = ChunkingConfig(mode=chunking_mode,
+                              max_chunk_duration=random_max_duration(rng, chunking_mode))
     sampling = SamplingConfig(mode=sampling_mode, first_modality=first_modality,
                               p_audio=float(rng.random()))
     seed, epoch = int(rng.integers(0, 2**64, dtype=np.uint64)), int(rng.integers(0, 50))
@@ -152,7 +155,7 @@ def test_document_to_batch_pipeline(rng, chunking_mode, sampling_mode, first_mod
                             LOSS_MASK_BITS[loss_on], VOCAB.pad)
     want = ref.build_batch_arrays(ragged)
     got = cpp.build_batch_arrays(ragged)
-    for name, a, b in zip(("tokens", "labels", "position_ids", "modality", "cu_seqlens"), want, got):
+    for name, a, b in zip(FIELDS, want, got):
         assert_same(a, b, name)
 
 
@@ -160,9 +163,11 @@ def test_build_batch_arrays(rng):
     for _ in range(150):
         ragged = random_ragged_batch(rng)
         want = ref.build_batch_arrays(ragged)
-        for got in (cpp.build_batch_arrays(ragged), cpp.build_batch_arrays_kernel_emulation(ragged)):
+        # The C++ builder, and the CUDA kernel's per-thread code run on the CPU.
+        for got in (cpp.build_batch_arrays(ragged),
+                    cpp.build_batch_arrays_kernel_emulation(ragged)):
             assert len(got) == 5
-            for name, a, b in zip(("tokens", "labels", "position_ids", "modality", "cu_seqlens"), want, got):
+            for name, a, b in zip(FIELDS, want, got):
                 assert_same(a, b, name)
 
 
@@ -200,7 +205,7 @@ def test_invalid_plan_is_refused(rng):
         piece_next_label=np.array([-100, -100], np.int64),
         batch_size=1, seq_len=4, pad_id=VOCAB.pad, loss_mask_bits=7,
     )
-    with pytest.raises(SpelangyError, match=r"piece 0: source range \[1, 4\) is outside the 3 ragged"):
+    with pytest.raises(SpelangyError, match=r"piece 0: source range \[1, 4\) is outside the 3 "):
         cpp.build_batch_arrays(ragged)
     ragged.piece_src[0] = 0
     assert cpp.build_batch_arrays(ragged)[0].tolist() == [[0, 1, 2, VOCAB.pad]]

@@ -90,12 +90,13 @@ def _mutate(data: dict, rng: np.random.Generator) -> dict:
     sups = data["supervisions"]
     sup = sups[int(rng.integers(len(sups)))]
     words = (sup.get("alignment") or {}).get("word")
+    listy = bool(words) and isinstance(words[0], list)  # not yet turned into dicts (kind 6)
     kind = int(rng.integers(11))
     if kind == 0:
         rng.shuffle(sups)
     elif kind == 1 and words:
         rng.shuffle(words)  # out of time order: the stable sort by start
-    elif kind == 2 and words:
+    elif kind == 2 and listy:
         words.insert(int(rng.integers(len(words) + 1)), [" ", words[0][1], 0.0, None])
     elif kind == 3 and words and len(words) > 1:
         words.pop(int(rng.integers(len(words))))  # count mismatch: symbols become the words
@@ -103,14 +104,14 @@ def _mutate(data: dict, rng: np.random.Generator) -> dict:
         sup.pop("speaker", None)
     elif kind == 5:
         data["start"] = round(float(rng.uniform(0.0, 0.5)), 3)  # offsets words and tokens
-    elif kind == 6 and words:
+    elif kind == 6 and listy:
         sup["alignment"]["word"] = [dict(zip(("symbol", "start", "duration"), w[:3])) for w in words]
     elif kind == 7:
         sup["text"] = " " if rng.random() < 0.5 else None
-    elif kind == 8 and words:
+    elif kind == 8 and listy:
         words[-1][1] += float(rng.uniform(-2.0, 2.0))  # may leave its turn
     elif kind == 9:
-        data["custom"].pop("speech_tokens")
+        data["custom"].pop("speech_tokens", None)
     elif kind == 10:
         data["duration"] = round(data["duration"] * float(rng.uniform(0.5, 1.0)), 3)
     return data

@@ -71,8 +71,17 @@ void build_batch_cuda(const int32_t* tokens, const int8_t* modality, const int32
     const void* plan[] = {piece_row, piece_col, piece_length, piece_src, piece_next_label};
     for (const void* ptr : plan) {
       if (device_of(ptr, "packing plan") != device) {
-        throw std::invalid_argument("spelangy CUDA batch builder: plan and outputs on different devices");
+        throw std::invalid_argument(
+            "spelangy CUDA batch builder: plan and outputs on different devices");
       }
+    }
+  }
+  // An empty ragged stream (all padding) may come as a null address.
+  const void* ragged[] = {tokens, modality};
+  for (const void* ptr : ragged) {
+    if (ptr != nullptr && device_of(ptr, "ragged tokens") != device) {
+      throw std::invalid_argument(
+          "spelangy CUDA batch builder: ragged tokens and outputs on different devices");
     }
   }
   check(cudaSetDevice(device), "cudaSetDevice");

@@ -37,13 +37,13 @@ void call_host_builder(uintptr_t tokens, uintptr_t modality, uintptr_t piece_row
         ptr<int32_t>(out_cu_seqlens));
 }
 
+#ifdef SPELANGY_WITH_CUDA
 void call_cuda_builder(uintptr_t tokens, uintptr_t modality, uintptr_t piece_row,
                        uintptr_t piece_col, uintptr_t piece_length, uintptr_t piece_src,
                        uintptr_t piece_next_label, int64_t num_pieces, int64_t batch_size,
                        int64_t seq_len, int64_t pad_id, int32_t loss_mask_bits,
                        uintptr_t out_tokens, uintptr_t out_labels, uintptr_t out_position_ids,
                        uintptr_t out_modality, uintptr_t out_cu_seqlens, uintptr_t stream) {
-#ifdef SPELANGY_WITH_CUDA
   py::gil_scoped_release release;
   build_batch_cuda(ptr<const int32_t>(tokens), ptr<const int8_t>(modality),
                    ptr<const int32_t>(piece_row), ptr<const int32_t>(piece_col),
@@ -52,13 +52,15 @@ void call_cuda_builder(uintptr_t tokens, uintptr_t modality, uintptr_t piece_row
                    loss_mask_bits, ptr<int64_t>(out_tokens), ptr<int64_t>(out_labels),
                    ptr<int64_t>(out_position_ids), ptr<int8_t>(out_modality),
                    ptr<int32_t>(out_cu_seqlens), stream);
+}
 #else
+void call_cuda_builder(const py::args&) {
   throw std::runtime_error(
       "spelangy was built without the CUDA batch kernel (no nvcc at build time, or "
       "SPELANGY_CUDA=OFF); rebuild with nvcc on PATH and SPELANGY_CUDA=ON, or build batches "
       "on the CPU");
-#endif
 }
+#endif
 
 }  // namespace
 

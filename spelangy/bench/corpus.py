@@ -92,8 +92,14 @@ def _turn_words(rng, vocab, cdf, start: float) -> Tuple[List[Tuple[str, float, f
     return items, end
 
 
-def iter_documents(spec: CorpusSpec, token_dir: Path, silence: Path) -> Iterator:
-    """The corpus as Lhotse cuts, one per document, speech tokens written as .npy files."""
+def iter_documents(spec: CorpusSpec, token_dir: Path, silence: Path, silence_samples: int
+                   ) -> Iterator:
+    """The corpus as Lhotse cuts, one per document, speech tokens written as .npy files.
+
+    Every recording is the same silent file (no benchmark loads audio), declared with its
+    true length; a document is the cut of its first `duration` seconds, so loading its audio
+    works as Lhotse expects.
+    """
     from lhotse import AudioSource, MonoCut, Recording, SupervisionSegment
     from lhotse.features.io import NumpyFilesWriter
     from lhotse.supervision import AlignmentItem
@@ -108,10 +114,10 @@ def iter_documents(spec: CorpusSpec, token_dir: Path, silence: Path) -> Iterator
             cut_id = f"doc{d:06d}"
             target = 60.0 * rng.uniform(spec.min_minutes, spec.max_minutes)
             speakers = [f"{cut_id}-spk{k}" for k in range(int(rng.integers(2, 5)))]
-            supervisions, t, speaker = [], round(0.2 + rng.random(), 3), 0
+            supervisions, t, speaker, last_end = [], round(0.2 + rng.random(), 3), 0, 0.0
             while True:
                 items, end = _turn_words(rng, vocab, cdf, t)
-                if supervisions and end > target:
+                if supervisions and end > target and last_end >= 60.0 * spec.min_minutes:
                     break
                 supervisions.append(SupervisionSegment(
                     id=f"{cut_id}-{len(supervisions):04d}", recording_id=cut_id, start=t,
@@ -129,8 +135,8 @@ def iter_documents(spec: CorpusSpec, token_dir: Path, silence: Path) -> Iterator
                 id=cut_id,
                 sources=[AudioSource(type="file", channels=[0], source=str(silence))],
                 sampling_rate=SAMPLING_RATE,
-                num_samples=round(duration * SAMPLING_RATE),
-                duration=duration,
+                num_samples=silence_samples,
+                duration=silence_samples / SAMPLING_RATE,
             )
             cut = MonoCut(id=cut_id, start=0.0, duration=duration, channel=0,
                           recording=recording, supervisions=supervisions)
@@ -143,12 +149,13 @@ def iter_documents(spec: CorpusSpec, token_dir: Path, silence: Path) -> Iterator
             yield cut
 
 
-def _write_silence(path: Path, seconds: float) -> None:
+def _write_silence(path: Path, seconds: float) -> int:
     import soundfile as sf
 
-    # One silent file long enough for every recording: FLAC keeps it a few kilobytes.
-    sf.write(str(path), np.zeros(int(seconds * SAMPLING_RATE) + SAMPLING_RATE, np.int16),
-             SAMPLING_RATE, format="FLAC")
+    # One silent file longer than every document: FLAC keeps it a few kilobytes.
+    num_samples = int(seconds * SAMPLING_RATE)
+    sf.write(str(path), np.zeros(num_samples, np.int16), SAMPLING_RATE, format="FLAC")
+    return num_samples
 
 
 def train_spm(texts: List[str], model_prefix: Path, vocab_size: int) -> Path:
@@ -180,9 +187,9 @@ def generate_corpus(out_dir, spec: Optional[CorpusSpec] = None, progress: bool =
     out.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
     silence = out / "silence.flac"
-    _write_silence(silence, 60.0 * spec.max_minutes + 120.0)
+    silence_samples = _write_silence(silence, 60.0 * spec.max_minutes + 120.0)
     texts = []
-    docs = iter_documents(spec, out / "speech_tokens", silence)
+    docs = iter_documents(spec, out / "speech_tokens", silence, silence_samples)
     with CutSet.open_writer(cuts_path, overwrite=True) as writer:
         for cut in tqdm(docs, total=spec.num_docs, desc="bench corpus", disable=not progress):
             writer.write(cut)

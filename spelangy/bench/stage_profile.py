@@ -86,11 +86,9 @@ class _SpelangyPacking:
 def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
                      max_chunk_duration: float) -> StageProfile:
     """The fast manifest path and the `backend` core, stage by stage, on one core."""
-    import orjson
-
     from spelangy.config import ChunkingConfig, SamplingConfig
     from spelangy.core import get_core
-    from spelangy.fastpath import assemble, cut_speech_tokens, read_tables
+    from spelangy.fastpath import assemble, cut_speech_tokens, parse_line
     from spelangy.manifest import iter_lines
     from spelangy.text_tokenizer import TextTokenizer
     from spelangy.vocab import VocabLayout
@@ -103,8 +101,7 @@ def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
     cuts_path = str(cuts_path)
     timer.restart()
     for index, raw in iter_lines(cuts_path, "bench"):
-        data = orjson.loads(raw)
-        tables = read_tables(data)
+        data, tables = parse_line(raw)
         timer.mark("manifest")
         speech, frame_shift = cut_speech_tokens(data)
         timer.mark("speech_tokens")

@@ -16,6 +16,7 @@ def _register():
     from .train import train_cmd; main.add_command(train_cmd)  # noqa: E702
     from .bench import bench_cmd; main.add_command(bench_cmd)  # noqa: E702
     from .prepare import prepare_cmd; main.add_command(prepare_cmd)  # noqa: E702
+    from .stats import stats_cmd; main.add_command(stats_cmd)  # noqa: E702
 
 
 _register()

@@ -7,9 +7,10 @@ gives the same document or the error that names the cut.
 """
 from __future__ import annotations
 
+import gc
 import re
 from operator import itemgetter
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Tuple
 
 import numpy as np
 
@@ -195,14 +196,32 @@ def cut_speech_tokens(data: dict):
     return tokens.astype(np.int32, copy=False), float(frame_shift or DEFAULT_FRAME_SHIFT)
 
 
+def parse_line(line: bytes) -> Tuple[dict, Tables]:
+    """The parsed JSON of one manifest line and its tables; raises `Unhandled` (or a JSON,
+    key or type error) for the Lhotse path."""
+    import orjson
+
+    # Parsing makes thousands of short-lived, acyclic objects per line (one list and two
+    # floats per word); left to trigger the cyclic collector, they make it sweep the whole
+    # heap again and again, which costs more than the parse. Reference counting frees them.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        data = orjson.loads(line)
+        return data, read_tables(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def line_to_document(line: bytes, text_tokenizer, where: Where = Where("", ""),
                      speech_tokenizer=None) -> SpeechDocument:
     """The document of one `cuts.jsonl` line: the fast path where it applies, otherwise
     Lhotse's deserializer and `spelangy.convert.cut_to_document` (same result, same errors)."""
-    import orjson
-
     try:
-        return dict_to_document(orjson.loads(line), text_tokenizer)
+        data, tables = parse_line(line)
+        return assemble(tables, *text_tokenizer.encode_words(tables.words),
+                        *cut_speech_tokens(data))
     except _FALLBACK:
         pass
     return cut_to_document(cut_from_line(line, where), text_tokenizer, speech_tokenizer, where)

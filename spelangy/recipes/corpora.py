@@ -49,6 +49,7 @@ def prepare_lhotse_corpus(corpus_dir, output_dir, *, corpus: str = "librispeech"
                 raise SpelangyError(f"corpus: prepare_{corpus} gave no recordings and supervisions")
             for c in CutSet.from_manifests(recordings=recordings, supervisions=supervisions):
                 if c.supervisions and all(s.text and s.text.strip() for s in c.supervisions):
+                    c.id = c.recording_id  # one document per recording: keep its name
                     cuts.append(c)
                 else:
                     untranscribed += 1

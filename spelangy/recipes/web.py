@@ -11,6 +11,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import BadInputError, SpelangyError
+from ..speech_tokenizer.tokens import short_reason
 from .assemble import load_cut, make_supervision, save_cut, write_wav
 from .output import finish_corpus
 from .segments import Segment, energy_segments, read_rttm, read_words_tsv, words_into_segments
@@ -72,7 +73,7 @@ def _load_audio(path: Path) -> np.ndarray:
         rec = Recording.from_file(path)
         return resample(mono(rec.load_audio()), rec.sampling_rate, SAMPLING_RATE)
     except Exception as e:  # soundfile/ffmpeg raise many types for a bad file
-        raise BadInputError(f"cannot read audio: {e}", path=str(path)) from e
+        raise BadInputError(f"cannot read audio: {short_reason(e)}", path=str(path)) from e
 
 
 def _check_inside(what: str, end: float, duration: float, path: Path, rec_id: str) -> None:

@@ -15,6 +15,12 @@ def _audio_path(cut) -> str:
     return str(sources[0].source) if sources else ""
 
 
+def short_reason(error: Exception) -> str:
+    """The first lines of an audio loading error: Lhotse appends the whole cut to it."""
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()][:2]
+    return " ".join(lines)[:400]
+
+
 def load_cut_audio(cut) -> np.ndarray:
     """The cut's audio as mono float32, or an error naming the cut and its file."""
     from .audio import mono
@@ -22,7 +28,7 @@ def load_cut_audio(cut) -> np.ndarray:
     try:
         return mono(cut.load_audio())
     except Exception as e:  # Lhotse raises many types for bad files; all mean the same here
-        raise BadInputError(f"cannot read audio: {e}", path=_audio_path(cut), cut_id=cut.id) from e
+        raise BadInputError(f"cannot read audio: {short_reason(e)}", path=_audio_path(cut), cut_id=cut.id) from e
 
 
 def encode_cut(cut, tokenizer: SpeechTokenizer) -> np.ndarray:

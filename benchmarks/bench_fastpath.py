@@ -1,0 +1,55 @@
+# Micro benchmarks of the manifest-to-document step (pytest-benchmark): the fast path against
+# the Lhotse-object path, and the C++ core on documents in memory.
+#   .venv/bin/pytest benchmarks/bench_fastpath.py --benchmark-columns=min,median,ops
+import gzip
+
+import pytest
+
+from spelangy.bench.corpus import CorpusSpec, generate_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    c = generate_corpus(tmp_path_factory.mktemp("micro"), CorpusSpec(num_docs=10))
+    with gzip.open(c.cuts_path, "rb") as f:
+        lines = [line for line in f if line.strip()]
+    from spelangy.text_tokenizer import TextTokenizer
+
+    return lines, TextTokenizer(c.spm_path)
+
+
+def test_fast_manifest_path(benchmark, corpus):
+    from spelangy.fastpath import line_to_document
+
+    lines, tokenizer = corpus
+    benchmark(lambda: [line_to_document(line, tokenizer) for line in lines])
+
+
+def test_lhotse_manifest_path(benchmark, corpus):
+    from spelangy.convert import cut_to_document
+    from spelangy.manifest import Where, cut_from_line
+
+    lines, tokenizer = corpus
+    where = Where("bench", "cuts.jsonl.gz")
+    benchmark(lambda: [cut_to_document(cut_from_line(line, where), tokenizer, None, where)
+                       for line in lines])
+
+
+def test_parse_only(benchmark, corpus):
+    from spelangy.fastpath import parse_line
+
+    lines, _ = corpus
+    benchmark(lambda: [parse_line(line) for line in lines])
+
+
+def test_cpp_core_on_documents_in_memory(benchmark, corpus):
+    from spelangy.config import ChunkingConfig, SamplingConfig
+    from spelangy.core import get_core
+    from spelangy.fastpath import line_to_document
+    from spelangy.vocab import VocabLayout
+
+    lines, tokenizer = corpus
+    docs = [line_to_document(line, tokenizer) for line in lines]
+    core, vocab = get_core("cpp"), VocabLayout(tokenizer.vocab_size, 1024)
+    chunking, sampling = ChunkingConfig("fine"), SamplingConfig()
+    benchmark(lambda: [core.build_speech_document(d, chunking, sampling, 0, 0, vocab) for d in docs])

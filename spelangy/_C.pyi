@@ -1,0 +1,61 @@
+# Type stub of the private C++ extension; the typed public API is spelangy._core_cpp.
+"""spelangy._C: the C++ core (csrc/). Documents are taken as any object with the
+`SpeechDocument` array attributes; arrays of other dtypes are converted (one copy). Every
+function releases the GIL while it computes. Integer codes: chunking mode 0 coarse, 1 fine;
+sampling mode 0 deterministic, 1 stochastic; modality 0 text, 1 audio, 2 special, 3 pad.
+`vocab` is (speech_offset, bos, eos, audio_marker, text_marker). Errors in the inputs raise
+ValueError with what is wrong."""
+
+from typing import Any, Tuple
+
+import numpy as np
+
+ChunkFields = Tuple[
+    np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int
+]  # start, end, speaker, word_begin, word_end, frame_begin, frame_end, unsplit_turns
+VocabIds = Tuple[int, int, int, int, int]
+
+def has_cuda() -> bool: ...
+def splitmix64(x: int) -> int: ...
+def check_speech_document(doc: Any) -> str: ...
+def chunk_document(doc: Any, mode: int, max_chunk_duration: float) -> ChunkFields: ...
+def sample_modalities(
+    num_chunks: int, key: int, mode: int, p_audio: float, first_modality: int, seed: int,
+    epoch: int,
+) -> np.ndarray: ...
+def interleave_speech(
+    doc: Any, word_begin: np.ndarray, word_end: np.ndarray, frame_begin: np.ndarray,
+    frame_end: np.ndarray, chunk_modality: np.ndarray, vocab: VocabIds,
+) -> Tuple[np.ndarray, np.ndarray]: ...
+def interleave_text(text_tokens: np.ndarray, vocab: VocabIds) -> Tuple[np.ndarray, np.ndarray]: ...
+def build_speech_document(
+    doc: Any, chunking_mode: int, max_chunk_duration: float, sampling_mode: int,
+    p_audio: float, first_modality: int, seed: int, epoch: int, vocab: VocabIds,
+) -> Tuple[np.ndarray, np.ndarray, ChunkFields, np.ndarray]: ...
+def check_batch_plan(
+    piece_row: np.ndarray, piece_col: np.ndarray, piece_length: np.ndarray,
+    piece_src: np.ndarray, num_tokens: int, batch_size: int, seq_len: int,
+) -> str: ...
+
+# The batch builders take addresses (numpy `.ctypes.data`, torch `.data_ptr()`) so that _C
+# never links libtorch. Inputs: tokens int32, modality int8, piece_row/col/length int32,
+# piece_src/next_label int64; outputs: tokens/labels/position_ids int64 [B*L], modality int8
+# [B*L], cu_seqlens int32 [P+1]. The plan must have passed check_batch_plan.
+def build_batch_cpu(
+    tokens: int, modality: int, piece_row: int, piece_col: int, piece_length: int,
+    piece_src: int, piece_next_label: int, num_pieces: int, batch_size: int, seq_len: int,
+    pad_id: int, loss_mask_bits: int, out_tokens: int, out_labels: int,
+    out_position_ids: int, out_modality: int, out_cu_seqlens: int,
+) -> None: ...
+def build_batch_emulated(
+    tokens: int, modality: int, piece_row: int, piece_col: int, piece_length: int,
+    piece_src: int, piece_next_label: int, num_pieces: int, batch_size: int, seq_len: int,
+    pad_id: int, loss_mask_bits: int, out_tokens: int, out_labels: int,
+    out_position_ids: int, out_modality: int, out_cu_seqlens: int,
+) -> None: ...
+def build_batch_cuda(
+    tokens: int, modality: int, piece_row: int, piece_col: int, piece_length: int,
+    piece_src: int, piece_next_label: int, num_pieces: int, batch_size: int, seq_len: int,
+    pad_id: int, loss_mask_bits: int, out_tokens: int, out_labels: int,
+    out_position_ids: int, out_modality: int, out_cu_seqlens: int, stream: int,
+) -> None: ...

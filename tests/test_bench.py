@@ -1,0 +1,183 @@
+# The benchmark pieces: corpus generator, Lhotse-native baseline, harness and CLI (no timings).
+import gzip
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from spelangy.bench.corpus import FRAME_SHIFT, CorpusSpec, generate_corpus
+from spelangy.bench.lhotse_native import IGNORE, PAD, ConcatPacker, LhotseNativePipeline, fine_chunks
+
+SPEC = CorpusSpec(num_docs=3, min_minutes=0.4, max_minutes=0.8, speech_vocab_size=100,
+                  text_vocab_size=300, word_vocab_size=200, seed=5)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return generate_corpus(tmp_path_factory.mktemp("bench") / "corpus", SPEC)
+
+
+@pytest.fixture(scope="module")
+def cuts(corpus):
+    from lhotse import CutSet
+
+    return list(CutSet.from_file(corpus.cuts_path))
+
+
+def test_corpus_is_a_faithful_lhotse_manifest(corpus, cuts):
+    assert [c.id for c in cuts] == ["doc000000", "doc000001", "doc000002"]
+    for cut in cuts:
+        assert 0.4 * 60 <= cut.duration <= 0.8 * 60 + 60  # may overshoot by one turn
+        codes = cut.load_custom("speech_tokens")
+        assert codes.shape == (int(np.floor(cut.duration / FRAME_SHIFT + 0.5)),)
+        assert 0 <= codes.min() and codes.max() < SPEC.speech_vocab_size
+        assert cut.custom["speech_vocab_size"] == SPEC.speech_vocab_size
+        assert cut.speech_tokens.frame_shift == FRAME_SHIFT
+        assert len({s.speaker for s in cut.supervisions}) >= 2
+        ends = [s.end for s in cut.supervisions]
+        assert all(a < s.start for a, s in zip(ends, cut.supervisions[1:]))
+        for sup in cut.supervisions:
+            words = sup.alignment["word"]
+            assert [w.symbol for w in words] == sup.text.split()
+            assert words[0].start == sup.start and abs(words[-1].end - sup.end) < 1e-6
+            assert words[-1].symbol[-1] in ".?!"
+        assert cut.recording.duration >= cut.duration
+        assert cut.load_audio().shape == (1, cut.num_samples)
+
+
+def test_corpus_is_reused_when_the_spec_matches(corpus):
+    before = corpus.cuts_path.stat().st_mtime_ns
+    again = generate_corpus(corpus.cuts_path.parent, SPEC)
+    assert again.cuts_path.stat().st_mtime_ns == before
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_file=str(again.spm_path))
+    assert sp.get_piece_size() > 100
+
+
+def test_fine_chunks_match_spelangy_chunking(cuts):
+    from spelangy.config import ChunkingConfig
+    from spelangy.convert import cut_to_document
+    from spelangy.reference import chunk_document
+
+    class Whole:  # chunk boundaries do not depend on tokenization
+        def encode_words(self, words):
+            return np.zeros(0, np.int32), np.zeros(len(words) + 1, np.int64)
+
+    split = 0
+    for cut in cuts:
+        ours = fine_chunks(cut, 10.0)
+        theirs = chunk_document(cut_to_document(cut, Whole()), ChunkingConfig("fine", 10.0))
+        assert np.allclose([c.start for c in ours], theirs.start, atol=0, rtol=1e-12)
+        assert np.allclose([c.end for c in ours], theirs.end, atol=0, rtol=1e-12)
+        split += theirs.num_chunks - len(cut.supervisions)
+    assert split > 0  # long turns were split at sentence ends
+
+
+def test_baseline_documents_equal_spelangy_documents(corpus, cuts):
+    import sentencepiece as spm
+
+    from spelangy.config import ChunkingConfig, SamplingConfig
+    from spelangy.convert import cut_to_document
+    from spelangy.reference import build_speech_document
+    from spelangy.text_tokenizer import TextTokenizer
+    from spelangy.vocab import VocabLayout
+
+    sp = spm.SentencePieceProcessor(model_file=str(corpus.spm_path))
+    tokenizer = TextTokenizer(corpus.spm_path)
+    vocab = VocabLayout(tokenizer.vocab_size, SPEC.speech_vocab_size)
+    pipeline = LhotseNativePipeline(corpus.cuts_path, corpus.spm_path)
+    for cut in cuts:
+        tokens, modality = pipeline.document_tokens(cut, cut.load_custom("speech_tokens"), sp,
+                                                    sp.get_piece_size())
+        expected, expected_modality, _, _ = build_speech_document(
+            cut_to_document(cut, tokenizer), ChunkingConfig("fine"),
+            SamplingConfig("deterministic"), 0, 0, vocab)
+        assert np.array_equal(tokens, expected)
+        assert np.array_equal(modality, expected_modality)
+
+
+def test_concat_packer_rows():
+    rng = np.random.default_rng()
+    seq_len = int(rng.integers(5, 40))
+    packer, rows, docs = ConcatPacker(seq_len), [], []
+    for _ in range(int(rng.integers(1, 12))):
+        n = int(rng.integers(1, 3 * seq_len))
+        doc = rng.integers(0, 1000, n)
+        docs.append(doc)
+        rows += packer.add(doc, np.ones(n, np.int8))
+    rows += packer.flush(pad_id=7)
+    stream = np.concatenate([r["tokens"][0].numpy() for r in rows])
+    assert all(r["tokens"].shape == (1, seq_len) for r in rows)
+    total = sum(len(d) for d in docs)
+    assert np.array_equal(stream[:total], np.concatenate(docs))
+    assert (stream[total:] == 7).all() and sum(r["num_tokens"] for r in rows) == total
+    labels = np.concatenate([r["labels"][0].numpy() for r in rows])
+    doc_labels = np.concatenate([np.append(d[1:], IGNORE) for d in docs])
+    assert np.array_equal(labels[:total], doc_labels) and (labels[total:] == IGNORE).all()
+    assert (np.concatenate([r["modality"][0].numpy() for r in rows])[total:] == PAD).all()
+    for r in rows:
+        cu, pos = r["cu_seqlens"].numpy(), r["position_ids"][0].numpy()
+        assert cu[0] == 0 and cu[-1] == seq_len
+        assert (pos[cu[:-1]] == 0).all() and r["max_seqlen"] == np.diff(cu).max()
+
+
+def test_pipelines_pack_the_same_tokens(corpus):
+    from spelangy.bench.cases import Case, run_case
+    from spelangy.bench.stage_profile import profile_lhotse, profile_spelangy
+
+    results = {name: run_case(Case(name, 0, str(corpus.cuts_path), str(corpus.spm_path), 2048))
+               for name in ("cpp", "reference", "lhotse")}
+    tokens = {r.tokens for r in results.values()}
+    rows = {r.rows for r in results.values()}
+    assert len(tokens) == 1 and len(rows) == 1
+    (n,), (num_rows,) = tokens, rows
+    assert num_rows == -(-n // 2048)
+    lhotse = profile_lhotse(corpus.cuts_path, corpus.spm_path, 2048, 10.0)
+    cpp = profile_spelangy(corpus.cuts_path, corpus.spm_path, "cpp", 2048, 10.0)
+    assert lhotse.tokens == cpp.tokens == n
+    assert lhotse.documents == cpp.documents == SPEC.num_docs
+    assert cpp.core_seconds is not None and all(v >= 0 for v in cpp.seconds.values())
+
+
+def test_bench_command_prints_the_table(corpus, tmp_path):
+    from spelangy.cli import main
+
+    out = tmp_path / "bench.json"
+    result = CliRunner().invoke(main, [
+        "bench", "--cuts", str(corpus.cuts_path), "--spm", str(corpus.spm_path),
+        "--pipelines", "cpp,lhotse", "--workers", "0,1", "--seq-len", "4096",
+        "--json-out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    assert "| spelangy, C++ core, fast manifest path |" in result.output
+    assert "| Lhotse-native pipeline" in result.output
+    assert "manifest reading" in result.output
+    report = json.loads(out.read_text())
+    assert [(c["pipeline"], c["workers"]) for c in report["cases"]] == [
+        ("cpp", 0), ("cpp", 1), ("lhotse", 0), ("lhotse", 1)]
+    # Without workers both run one epoch; spelangy's worker runs stream on for as many rows.
+    assert len({c["tokens"] for c in report["cases"] if c["workers"] == 0}) == 1
+    assert len({c["rows"] for c in report["cases"]}) == 1
+    assert report["documents"] == SPEC.num_docs
+
+
+def test_bench_command_rejects_bad_settings(corpus):
+    from spelangy.cli import main
+
+    result = CliRunner().invoke(main, ["bench", "--cuts", str(corpus.cuts_path)])
+    assert result.exit_code != 0 and "--cuts and --spm go together" in result.output
+    result = CliRunner().invoke(main, ["bench", "--cuts", str(corpus.cuts_path), "--spm",
+                                       str(corpus.spm_path), "--pipelines", "cpp,fast"])
+    assert result.exit_code != 0 and "unknown ['fast']" in result.output
+
+
+def test_manifest_stats(corpus, cuts):
+    from spelangy.bench.harness import manifest_stats
+
+    docs, seconds, size = manifest_stats(corpus.cuts_path)
+    assert docs == len(cuts)
+    assert seconds == pytest.approx(sum(c.duration for c in cuts))
+    with gzip.open(corpus.cuts_path, "rb") as f:
+        assert size == len(f.read())

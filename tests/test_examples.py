@@ -1,0 +1,60 @@
+# The examples run: the loader in a plain PyTorch loop and in PyTorch Lightning, with resume.
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_utils import make_tiny_corpus, random_text, write_text_jsonl
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    seed = int(np.random.default_rng().integers(1 << 30))
+    cuts, _ = make_tiny_corpus(root, num_docs=6, seed=seed)
+    rng = np.random.default_rng(seed)
+    write_text_jsonl(cuts.parent / "text.jsonl", [random_text(rng, 10) for _ in range(8)])
+    return cuts.parent
+
+
+def test_plain_loop_trains_and_resumes_exactly(corpus, tmp_path):
+    plain = load_example("plain_loop")
+    settings = dict(seq_len=64, batch_size=2, num_workers=1)
+    whole = plain.train(corpus, 6, tmp_path / "whole.pt", **settings)
+    first = plain.train(corpus, 3, tmp_path / "split.pt", **settings)
+    rest = plain.train(corpus, 6, tmp_path / "split.pt", **settings)
+    assert len(whole) == 6 and first + rest == whole
+
+
+def test_plain_loop_command_line(corpus, tmp_path, capsys):
+    plain = load_example("plain_loop")
+    plain.main(["--data", str(corpus), "--steps", "2", "--seq-len", "32", "--batch-size", "1",
+                "--num-workers", "0", "--loss-on", "text"])
+    assert "step 2  loss" in capsys.readouterr().out
+
+
+def test_lightning_loop_trains_and_resumes_exactly(corpus, tmp_path):
+    pytest.importorskip("lightning", reason="the optional extra spelangy[lightning]")
+    with warnings.catch_warnings():
+        # Lightning's advice on CPU runs (worker counts, logging intervals) and its use of
+        # torch APIs that torch deprecates are not failures of the loader.
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        pl = load_example("lightning_loop")
+        settings = dict(seq_len=64, batch_size=2, num_workers=0)
+        whole = pl.fit(corpus, 6, tmp_path / "whole", **settings)
+        first = pl.fit(corpus, 3, tmp_path / "split", **settings)
+        rest = pl.fit(corpus, 6, tmp_path / "split2", tmp_path / "split" / "last.ckpt", **settings)
+    assert len(whole) == 6 and len(first) == 3 and len(rest) == 3
+    assert first + rest == whole
