@@ -4,7 +4,7 @@ Lhotse cut manifests in, packed interleaved speech-text rows out. Public names a
 on first use so that `import spelangy` (and the CLI) stays fast.
 """
 
-from importlib import import_module
+from ._lazy import lazy_exports
 
 _PUBLIC = {
     "InterleavedDataset": "spelangy.dataset",
@@ -30,14 +30,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
 
-
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(import_module(_PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'spelangy' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

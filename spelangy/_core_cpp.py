@@ -103,7 +103,8 @@ def check_plan(ragged: RaggedBatch) -> None:
         raise SpelangyError(f"invalid packing plan in RaggedBatch: {err}")
 
 
-def _contiguous(ragged: RaggedBatch) -> list:
+def host_arrays(ragged: RaggedBatch) -> list:
+    """The ragged arrays in the builders' argument order and dtypes (no copy when they match)."""
     return [
         np.ascontiguousarray(ragged.tokens, dtype=np.int32),
         np.ascontiguousarray(ragged.modality, dtype=np.int8),
@@ -117,7 +118,7 @@ def _contiguous(ragged: RaggedBatch) -> list:
 
 def _build(ragged: RaggedBatch, builder) -> tuple:
     check_plan(ragged)
-    inputs = _contiguous(ragged)
+    inputs = host_arrays(ragged)
     shape = (ragged.batch_size, ragged.seq_len)
     outputs = [
         np.empty(shape, dtype=np.int64), np.empty(shape, dtype=np.int64),

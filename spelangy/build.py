@@ -7,22 +7,10 @@ import numpy as np
 import torch
 
 from .batch import PackedBatch, RaggedBatch
+from ._core_cpp import check_plan, host_arrays
 from .errors import SpelangyError
 
 BACKENDS = ("cpp", "reference")
-
-
-def _host_inputs(ragged: RaggedBatch) -> list:
-    # Same order as the builders' arguments; no copy when dtypes and layout already match.
-    return [
-        np.ascontiguousarray(ragged.tokens, dtype=np.int32),
-        np.ascontiguousarray(ragged.modality, dtype=np.int8),
-        np.ascontiguousarray(ragged.piece_row, dtype=np.int32),
-        np.ascontiguousarray(ragged.piece_col, dtype=np.int32),
-        np.ascontiguousarray(ragged.piece_length, dtype=np.int32),
-        np.ascontiguousarray(ragged.piece_src, dtype=np.int64),
-        np.ascontiguousarray(ragged.piece_next_label, dtype=np.int64),
-    ]
 
 
 def _empty_outputs(ragged: RaggedBatch, device: torch.device) -> list:
@@ -53,7 +41,7 @@ def _scalars(ragged: RaggedBatch) -> list:
 def _build_cpu(ragged: RaggedBatch) -> PackedBatch:
     from . import _C
 
-    inputs = _host_inputs(ragged)
+    inputs = host_arrays(ragged)
     outputs = _empty_outputs(ragged, torch.device("cpu"))
     _C.build_batch_cpu(*[a.ctypes.data for a in inputs], *_scalars(ragged),
                        *[t.data_ptr() for t in outputs])
@@ -75,7 +63,7 @@ def _build_cuda(ragged: RaggedBatch, device: torch.device) -> PackedBatch:
         # Copies and kernel share the current stream, so the caching allocator may recycle
         # the ragged device buffers as soon as this returns.
         stream = torch.cuda.current_stream(device)
-        inputs = [torch.from_numpy(a).to(device, non_blocking=True) for a in _host_inputs(ragged)]
+        inputs = [torch.from_numpy(a).to(device, non_blocking=True) for a in host_arrays(ragged)]
         outputs = _empty_outputs(ragged, device)
         _C.build_batch_cuda(*[t.data_ptr() for t in inputs], *_scalars(ragged),
                             *[t.data_ptr() for t in outputs], stream.cuda_stream)
@@ -104,7 +92,6 @@ def build_batch(
         arrays = reference.build_batch_arrays(ragged)
         packed = _packed(ragged, [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
         return packed if device.type == "cpu" else packed.to(device)
-    from ._core_cpp import check_plan
 
     check_plan(ragged)  # on the host: the kernel cannot report a bad plan
     if device.type == "cpu":

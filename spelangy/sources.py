@@ -32,6 +32,9 @@ def _check_name_weight(kind: str, name, weight) -> float:
     return weight
 
 
+READERS = ("fast", "lhotse")
+
+
 class SpeechTextSource:
     """Speech-text documents from Lhotse cuts: one cut is one document.
 
@@ -39,13 +42,20 @@ class SpeechTextSource:
     command), a Lhotse Shar directory, or an in-memory `lhotse.CutSet` (pickled whole into
     each worker, so keep those small). `speech_tokenizer` (an object with `frame_shift`,
     `vocab_size` and `encode(samples, sampling_rate)`) makes speech tokens from the audio of
-    cuts that have no `speech_tokens` array.
+    cuts that have no `speech_tokens` array. `reader` picks how JSONL lines become documents:
+    `fast` (default) reads the JSON straight into arrays (`spelangy.fastpath`), `lhotse`
+    builds Lhotse objects first; both give identical documents and errors.
     """
 
-    def __init__(self, name: str, cuts, weight: float = 1.0, speech_tokenizer=None):
+    def __init__(self, name: str, cuts, weight: float = 1.0, speech_tokenizer=None,
+                 reader: str = "fast"):
         self.weight = _check_name_weight("SpeechTextSource", name, weight)
         self.name = name
         self.speech_tokenizer = speech_tokenizer
+        if reader not in READERS:
+            raise SpelangyError(f"SpeechTextSource {name!r}: reader must be one of {READERS}, "
+                                f"got {reader!r}")
+        self.reader = reader
         self._cuts = None
         if isinstance(cuts, (str, os.PathLike)):
             self.path = check_path(cuts, f"SpeechTextSource {name!r}: cuts manifest")
@@ -77,6 +87,10 @@ class SpeechTextSource:
     def to_document(self, index: int, raw, text_tokenizer) -> SpeechDocument:
         if self.kind == "jsonl":
             where = Where(self.name, self.path, index + 1)
+            if self.reader == "fast":
+                from .fastpath import line_to_document
+
+                return line_to_document(raw, text_tokenizer, where, self.speech_tokenizer)
             cut = cut_from_line(raw, where)
         else:
             cut = raw

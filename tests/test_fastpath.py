@@ -11,7 +11,7 @@ import pytest
 from data_utils import make_tiny_corpus
 from spelangy.convert import cut_to_document
 from spelangy.errors import BadInputError
-from spelangy.fastpath import FastSpeechTextSource, line_to_document, read_speech_tokens
+from spelangy.fastpath import line_to_document, read_speech_tokens
 from spelangy.fastpath.speech_arrays import Unhandled
 from spelangy.manifest import Where, cut_from_line
 from spelangy.text_tokenizer import TextTokenizer
@@ -186,12 +186,12 @@ def test_fast_source_gives_the_same_batches(tiny):
 
     _, tokenizer, cuts_path = tiny
 
-    def batches(source_type):
-        ds = InterleavedDataset([source_type("tiny", cuts_path)], tokenizer,
+    def batches(reader):
+        ds = InterleavedDataset([SpeechTextSource("tiny", cuts_path, reader=reader)], tokenizer,
                                 packing=PackingConfig(seq_len=64, batch_size=2), num_epochs=2)
         return list(ds)
 
-    fast, slow = batches(FastSpeechTextSource), batches(SpeechTextSource)
+    fast, slow = batches("fast"), batches("lhotse")
     assert len(fast) == len(slow) > 2
     for a, b in zip(fast, slow):
         assert a.receipts == b.receipts
@@ -205,8 +205,8 @@ def test_fast_source_reads_shar_like_its_parent(tiny, tmp_path):
 
     _, tokenizer, cuts_path = tiny
     shar = export_shar(cuts_path, Path(tmp_path) / "shar")
-    fast = list(FastSpeechTextSource("s", shar).documents(tokenizer))
-    slow = list(SpeechTextSource("s", shar).documents(tokenizer))
+    fast = list(SpeechTextSource("s", shar, reader="fast").documents(tokenizer))
+    slow = list(SpeechTextSource("s", shar, reader="lhotse").documents(tokenizer))
     assert [d.cut_id for d in fast] == [d.cut_id for d in slow]
     for a, b in zip(fast, slow):
         assert_same_document(a, b)

@@ -69,7 +69,8 @@ def test_speech_rows_are_xavier_normal_and_text_rows_are_not():
 
 def test_target_modality_and_loss_split_add_up():
     rng = np.random.default_rng()
-    labels = torch.tensor(rng.integers(0, VOCAB.vocab_size, (2, 30)))
+    # Padding is never a target (its labels are -100), so labels stop below the pad id.
+    labels = torch.tensor(rng.integers(0, VOCAB.pad, (2, 30)))
     labels[labels % 7 == 0] = IGNORE_INDEX
     logits = torch.randn(2, 30, VOCAB.vocab_size, generator=torch.Generator().manual_seed(
         int(rng.integers(1 << 30))))
@@ -97,3 +98,24 @@ def test_masked_targets_give_no_gradient():
     grad_norm = logits.grad.abs().sum(-1)
     assert (grad_norm[audio] == 0).all()
     assert (grad_norm[~audio] > 0).all()
+
+
+@pytest.mark.cuda
+def test_varlen_attention_on_gpu_matches_the_masked_cpu_path():
+    # On a GPU in bf16 with cu_seqlens the model runs flash varlen attention; the SDPA mask
+    # path on the CPU in fp32 is the reference.
+    rng = np.random.default_rng()
+    torch.manual_seed(int(rng.integers(1 << 30)))
+    model = SpeechTextLM(ModelConfig(dim=64, n_layers=2, n_heads=4), VOCAB).eval()
+    pos = random_position_ids(rng, 2, 64)
+    tokens = torch.tensor(rng.integers(0, VOCAB.vocab_size, (2, 64)))
+    flat = pos.flatten()
+    starts = torch.nonzero(flat == 0).flatten()
+    cu_seqlens = torch.cat([starts, torch.tensor([flat.numel()])]).to(torch.int32)
+    max_seqlen = int((cu_seqlens[1:] - cu_seqlens[:-1]).max())
+    with torch.no_grad():
+        reference = model(tokens, pos)
+        gpu = model.cuda().to(torch.bfloat16)
+        out = gpu(tokens.cuda(), pos.cuda(), cu_seqlens.cuda(), max_seqlen).cpu()
+    assert out.shape == reference.shape
+    torch.testing.assert_close(out, reference, rtol=0.05, atol=0.05)

@@ -131,3 +131,17 @@ def test_named_configs_and_config_files(tmp_path):
         load_config(str(path))
     with pytest.raises(SpelangyError, match="neither a named config"):
         load_config("huge")
+
+
+def test_train_command_names_what_is_wrong(tmp_path):
+    from click.testing import CliRunner
+
+    from spelangy.cli import main
+
+    runner = CliRunner()
+    out = runner.invoke(main, ["train", "--steps", "1", "--output-dir", str(tmp_path / "o"),
+                               "--data", str(tmp_path), "--nproc", "2"])
+    assert out.exit_code == 1 and f"--data {tmp_path}: not a prepared corpus" in out.output
+    out = runner.invoke(main, ["train", "--config", "huge", "--steps", "1",
+                               "--output-dir", str(tmp_path / "o")])
+    assert out.exit_code == 1 and "'huge' is neither a named config" in out.output

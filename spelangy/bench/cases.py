@@ -45,12 +45,11 @@ class CaseResult:
 
 def spelangy_dataset(case: Case, num_epochs: Optional[int]):
     from spelangy import ChunkingConfig, InterleavedDataset, PackingConfig, SamplingConfig
-    from spelangy.fastpath import FastSpeechTextSource
     from spelangy.sources import SpeechTextSource
 
-    source_type = SpeechTextSource if case.pipeline == "cpp-lhotse-reader" else FastSpeechTextSource
+    reader = "lhotse" if case.pipeline == "cpp-lhotse-reader" else "fast"
     return InterleavedDataset(
-        [source_type("bench", case.cuts_path)], case.spm_path,
+        [SpeechTextSource("bench", case.cuts_path, reader=reader)], case.spm_path,
         chunking=ChunkingConfig("fine", case.max_chunk_duration),
         sampling=SamplingConfig("deterministic"),
         packing=PackingConfig(seq_len=case.seq_len, batch_size=1),

@@ -3,7 +3,7 @@
 # interleaving and concat packing. spelangy is measured against this.
 from __future__ import annotations
 
-from typing import Iterator, List, NamedTuple, Optional
+from typing import Iterator, List, NamedTuple
 
 import numpy as np
 import torch

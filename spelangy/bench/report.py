@@ -1,7 +1,7 @@
 # The benchmark tables, as Markdown (readable in a terminal, pasted as is into benchmarks/README.md).
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 from .cases import PIPELINES
 from .harness import BenchReport

@@ -3,8 +3,7 @@ with orjson and numpy, faithful to Lhotse's schema and identical to `spelangy.co
 
 from .document import (Tables, assemble, cut_speech_tokens, dict_to_document, line_to_document,
                        parse_line, read_tables)
-from .source import FastSpeechTextSource
 from .speech_arrays import Unhandled, read_speech_tokens
 
-__all__ = ["FastSpeechTextSource", "Tables", "Unhandled", "assemble", "cut_speech_tokens",
+__all__ = ["Tables", "Unhandled", "assemble", "cut_speech_tokens",
            "dict_to_document", "line_to_document", "parse_line", "read_speech_tokens", "read_tables"]

@@ -5,7 +5,7 @@ Every recipe writes `cuts.jsonl.gz` (cuts with turns, word alignments and `speec
 are kept on a rerun. Names load on first use so that the CLI starts fast.
 """
 
-from importlib import import_module
+from spelangy._lazy import lazy_exports
 
 _PUBLIC = {
     "prepare_mini": "spelangy.recipes.mini",
@@ -23,14 +23,4 @@ _PUBLIC = {
 
 __all__ = sorted(_PUBLIC)
 
-
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(import_module(_PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'spelangy.recipes' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

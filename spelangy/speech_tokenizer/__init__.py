@@ -3,7 +3,7 @@
 Names load on first use so that importing the package stays cheap.
 """
 
-from importlib import import_module
+from spelangy._lazy import lazy_exports
 
 _PUBLIC = {
     "SpeechTokenizer": "spelangy.speech_tokenizer.base",
@@ -16,14 +16,4 @@ _PUBLIC = {
 
 __all__ = sorted(_PUBLIC)
 
-
-def __getattr__(name):
-    if name in _PUBLIC:
-        value = getattr(import_module(_PUBLIC[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'spelangy.speech_tokenizer' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

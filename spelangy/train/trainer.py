@@ -14,7 +14,7 @@ from ..errors import SpelangyError
 from .checkpoint import Checkpointer
 from .config import OptimConfig, TrainConfig, save_config
 from .loss import lm_loss
-from .metrics import StepMetrics, Stopwatch, batch_fingerprint, source_tokens
+from .metrics import StepMetrics, Stopwatch, batch_fingerprint, source_tokens, summary
 from .model import SpeechTextLM
 
 DatasetFn = Callable[..., "torch.utils.data.IterableDataset"]
@@ -167,6 +167,7 @@ class Trainer:
                 self.checkpointer.save(step, self.model, self.optimizer, self.scheduler,
                                        self.tracker.state_dict(),
                                        extra={"source_tokens": dict(self.metrics.source_totals)})
+        self._log(f"done at step {self.steps}\n{summary(records)}")
         return records
 
     def _step(self, step, batch, wait, watch, fingerprint, counts) -> dict:
