@@ -29,4 +29,4 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # The build runs without isolation so that it reuses these pinned tools.
 "${PIP[@]}" install -c constraints.txt scikit-build-core pybind11 cmake ninja
 echo "[setup] building and installing spelangy"
-"${PIP[@]}" install -c constraints.txt --no-build-isolation -e ".[test]"
+"${PIP[@]}" install -c constraints.txt --no-build-isolation -e ".[test,lightning]"

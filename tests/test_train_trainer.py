@@ -145,3 +145,27 @@ def test_train_command_names_what_is_wrong(tmp_path):
     out = runner.invoke(main, ["train", "--config", "huge", "--steps", "1",
                                "--output-dir", str(tmp_path / "o")])
     assert out.exit_code == 1 and "'huge' is neither a named config" in out.output
+
+
+def test_corpus_sources_and_token_weights(tmp_path):
+    from spelangy.train.config import DataConfig
+    from spelangy.train.data import discover, source_weights
+
+    for name in ("spm.model", "real_cuts.jsonl.gz", "synthetic_cuts.jsonl.gz", "web.jsonl",
+                 "spm.vocab", "speech_tokenizer.npz"):
+        (tmp_path / name).write_bytes(b"")
+    spm, speech, text = discover(tmp_path)
+    assert spm == tmp_path / "spm.model"
+    assert [n for n, _ in speech] == ["real", "synthetic"] and [n for n, _ in text] == ["web"]
+
+    equal = source_weights(DataConfig(), ["real", "synthetic"], ["web"])
+    assert equal == pytest.approx({"real": 0.2, "synthetic": 0.2, "web": 0.6})
+    weighted = source_weights(DataConfig(text_weight=0.5, speech_weights={"real": 3, "synthetic": 1}),
+                              ["real", "synthetic"], ["web"])
+    assert weighted == pytest.approx({"real": 0.375, "synthetic": 0.125, "web": 0.5})
+    assert source_weights(DataConfig(), ["real"], []) == {"real": 1.0}
+    with pytest.raises(SpelangyError, match=r"speech_weights names \['librispeech'\]"):
+        source_weights(DataConfig(speech_weights={"librispeech": 1}), ["real"], ["web"])
+    (tmp_path / "spm.model").unlink()
+    with pytest.raises(SpelangyError, match="no SentencePiece model spm.model"):
+        discover(tmp_path)

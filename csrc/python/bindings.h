@@ -13,6 +13,7 @@ void PybindSampling(py::module& m);
 void PybindInterleave(py::module& m);
 void PybindSpeechDocument(py::module& m);
 void PybindBatchBuilder(py::module& m);
+void PybindManifestReader(py::module& m);
 
 }  // namespace spelangy
 

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_C, m) {
   spelangy::PybindInterleave(m);
   spelangy::PybindSpeechDocument(m);
   spelangy::PybindBatchBuilder(m);
+  spelangy::PybindManifestReader(m);
 }

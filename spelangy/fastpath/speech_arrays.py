@@ -55,11 +55,16 @@ def read_speech_tokens(manifest: dict, cut_start: float, cut_duration: float
         if "shape" not in manifest:
             raise Unhandled("speech_tokens is not an array manifest")
         return _read(manifest), None
+    return (read_temporal(manifest["array"], manifest["array"]["shape"][manifest["temporal_dim"]],
+                          manifest["frame_shift"], manifest["start"], cut_start, cut_duration),
+            manifest["frame_shift"])
+
+
+def read_temporal(array: dict, num_frames: int, frame_shift: float, array_start: float,
+                  cut_start: float, cut_duration: float) -> np.ndarray:
+    """The cut's slice of a TemporalArray's `array` (`num_frames` long on its time axis)."""
     from lhotse.array import seconds_to_frames
 
-    frame_shift = manifest["frame_shift"]
-    array_start = manifest["start"]
-    num_frames = manifest["array"]["shape"][manifest["temporal_dim"]]
     if cut_start < array_start - 1e-5:
         raise Unhandled("cut starts before its speech_tokens array")
     left = 0
@@ -67,4 +72,4 @@ def read_speech_tokens(manifest: dict, cut_start: float, cut_duration: float
         left = seconds_to_frames(cut_start - array_start, frame_shift=frame_shift,
                                  max_index=num_frames)
     right = left + seconds_to_frames(cut_duration, frame_shift=frame_shift, max_index=num_frames)
-    return _read(manifest["array"], left, right), frame_shift
+    return _read(array, left, right)

@@ -14,7 +14,9 @@ DEFAULT_DATA = "data/mini"
 
 
 def under_torchrun() -> bool:
-    return "TORCHELASTIC_RUN_ID" in os.environ or "LOCAL_RANK" in os.environ
+    """Whether a launcher (torchrun, or one that sets the same variables) started us."""
+    return "TORCHELASTIC_RUN_ID" in os.environ or (
+        "RANK" in os.environ and "WORLD_SIZE" in os.environ and "MASTER_ADDR" in os.environ)
 
 
 def torchrun_command(nproc: int, args: List[str]) -> List[str]:
@@ -58,13 +60,15 @@ def init_process_group() -> None:
     import torch
     import torch.distributed as dist
 
-    if not under_torchrun():
-        os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0",
-                          MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()))
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     if torch.cuda.is_available():
-        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
-    dist.init_process_group(backend=backend)
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    if under_torchrun():
+        dist.init_process_group(backend=backend)
+    else:
+        # A group of one, without touching os.environ (child processes must not inherit it).
+        dist.init_process_group(backend=backend, init_method=f"tcp://127.0.0.1:{_free_port()}",
+                                rank=0, world_size=1)
 
 
 def run(config: str, steps: int, output_dir: str, resume: bool, data: Optional[str]) -> None:
