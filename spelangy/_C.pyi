@@ -59,3 +59,13 @@ def build_batch_cuda(
     pad_id: int, loss_mask_bits: int, out_tokens: int, out_labels: int,
     out_position_ids: int, out_modality: int, out_cu_seqlens: int, stream: int,
 ) -> None: ...
+
+ManifestTables = Tuple[
+    str, float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str, int,
+    np.ndarray, np.ndarray, np.ndarray, Tuple[str, str, str, int, float, float], Any,
+]  # cut_id, start, duration, turn_start, turn_end, turn_speaker, turn_word_offsets,
+#    turn_aligned, words joined by " ", num_words, word_start, word_end, word_sentence_end,
+#    (storage_type, storage_path, storage_key, num_frames, frame_shift, array_start),
+#    speech_vocab_size or None
+
+def read_manifest_line(line: bytes) -> ManifestTables | str: ...

@@ -210,3 +210,168 @@ def test_fast_source_reads_shar_like_its_parent(tiny, tmp_path):
     assert [d.cut_id for d in fast] == [d.cut_id for d in slow]
     for a, b in zip(fast, slow):
         assert_same_document(a, b)
+
+
+# --- the C++ reader (spelangy._C.read_manifest_line) -------------------------------------
+
+def native_outcome(line, tokenizer):
+    """The C++ reader's document, None when it leaves the line to the other paths, or the
+    error the speech tokens raise."""
+    from spelangy.fastpath.native import native_line_to_document
+
+    try:
+        return native_line_to_document(line, tokenizer)
+    except (Unhandled, KeyError, OSError, ValueError):
+        return None
+
+
+def assert_bitwise_same(a, b):
+    """Same document, and float arrays equal bit for bit (-0.0 is not 0.0 here)."""
+    assert_same_document(a, b)
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray) and x.dtype == np.float64:
+            assert np.array_equal(x.view(np.uint64), y.view(np.uint64)), f.name
+
+
+def test_cpp_reader_takes_every_usual_line(tiny, bench_corpus):
+    from spelangy._C import read_manifest_line
+
+    for lines, tokenizer in ((tiny[0], tiny[1]), bench_corpus):
+        for line in lines:
+            assert not isinstance(read_manifest_line(line), str), read_manifest_line(line)
+            assert_bitwise_same(native_outcome(line, tokenizer), lhotse_path(line, tokenizer))
+
+
+def _number(x, rng) -> str:
+    """One of the ways JSON writers spell a number (all read back as the same value)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(x)
+    forms = [repr(x), json.dumps(x), orjson.dumps(x).decode()]
+    if isinstance(x, float):
+        forms += [f"{x:.17e}", f"{x:.16E}", f"{x:.20g}"]
+        if x == int(x) and abs(x) < 1e15 and not (x == 0 and np.signbit(x)):
+            forms.append(str(int(x)))  # an int: the same number to every reader
+    return forms[int(rng.integers(len(forms)))]
+
+
+def _dumps(obj, rng) -> str:
+    """JSON with random spacing, escapes (ensure_ascii or raw UTF-8) and number spellings."""
+    sp = " " if rng.random() < 0.3 else ""
+    if isinstance(obj, dict):
+        return "{" + f",{sp}".join(f"{_dumps(k, rng)}:{sp}{_dumps(v, rng)}"
+                                   for k, v in obj.items()) + "}"
+    if isinstance(obj, list):
+        return "[" + f",{sp}".join(_dumps(v, rng) for v in obj) + "]"
+    if isinstance(obj, str):
+        return json.dumps(obj, ensure_ascii=bool(rng.random() < 0.5))
+    if obj is None or isinstance(obj, bool):
+        return json.dumps(obj)
+    return _number(obj, rng)
+
+
+ODD_WORDS = ["caf\u00e9", "na\u00efve\u2026", "\u201cquoted.\u201d", "it\u2019s", "\U0001f600",
+             "end.)", "why?\"", "\u4f60\u597d\u3002", "tab\\there", "q\"uote", "a/b",
+             "\u00e9t\u00e9!'",
+             "\u2026", "x\u200by", "ﬁne.", "\u0000nul", "…)]}"]
+SPACES = [" ", "\t", "\n", "\u00a0", "\u3000", "\u2009", "\x1f", "\u2028", "\u0085"]
+EXTRA = {"a": [1, {"b": "}\"]\\", "c": [[], {}]}, None, True, False, -1.5e+3, "\U0001f600"]}
+
+
+def _mutate_more(data: dict, rng: np.random.Generator) -> dict:
+    """Changes aimed at the scanner: odd text, odd spacing, extra fields Lhotse accepts or
+    rejects, and numbers in every spelling (the latter by `_dumps`)."""
+    sup = data["supervisions"][int(rng.integers(len(data["supervisions"])))]
+    words = (sup.get("alignment") or {}).get("word")
+    kind = int(rng.integers(10))
+    if kind == 0:  # odd words in the text, joined by any whitespace Python splits on
+        text = (sup["text"] or "").split() + list(rng.choice(ODD_WORDS, int(rng.integers(1, 4))))
+        rng.shuffle(text)
+        sup["text"] = "".join(w + str(rng.choice(SPACES)) for w in text)
+    elif kind == 1 and words and isinstance(words[0], list):  # odd symbols
+        words[int(rng.integers(len(words)))][0] = str(rng.choice(ODD_WORDS + ["a b", "\u3000"]))
+    elif kind == 2:  # fields Lhotse takes and never reads here
+        target = [data, sup, data["custom"]][int(rng.integers(3))]
+        target[str(rng.choice(["channel", "language", "gender", "custom", "note"]))] = \
+            json.loads(json.dumps(EXTRA))
+    elif kind == 3:  # fields Lhotse rejects
+        target = [data, sup, data["custom"].get("speech_tokens") or {}][int(rng.integers(3))]
+        target["unknown"] = 1
+    elif kind == 4:
+        sup["alignment"] = None if rng.random() < 0.5 else {"word": None}
+    elif kind == 5 and words:
+        sup["alignment"]["phone"] = [["p", 0.0, 0.1]] if rng.random() < 0.5 else [1]
+    elif kind == 6:
+        names = ["\u00e9ve", "", "bob", "alice"]
+        sup["speaker"] = str(rng.choice(names)) if rng.random() < 0.8 else None
+    elif kind == 7 and words and isinstance(words[0], list):
+        w = words[int(rng.integers(len(words)))]
+        w[1] = -0.0 if rng.random() < 0.3 else w[1] + 1e-05  # tiny and signed numbers
+    elif kind == 8:
+        data["custom"]["speech_vocab_size"] = [None, 2048, 2048.0, 3][int(rng.integers(4))]
+    elif kind == 9:
+        data["supervisions"].append(dict(sup, id=sup["id"] + "-dup"))  # equal starts: stable sort
+    return data
+
+
+def test_cpp_reader_matches_lhotse_under_random_changes(tiny):
+    lines, tokenizer, _ = tiny
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    taken = 0
+    for _ in range(60):
+        data = json.loads(lines[int(rng.integers(len(lines)))])
+        for _ in range(int(rng.integers(1, 4))):
+            data = (_mutate if rng.random() < 0.4 else _mutate_more)(data, rng)
+        line = _dumps(data, rng).encode()
+        try:
+            slow = assert_same_outcome(line, tokenizer)
+            native = native_outcome(line, tokenizer)
+            if native is not None:
+                assert not isinstance(slow, str), slow
+                assert_bitwise_same(native, slow)
+                taken += 1
+        except AssertionError as err:
+            raise AssertionError(f"seed {seed}: {err}\n{line[:600]!r}") from err
+    assert taken >= 10, f"seed {seed}: the C++ reader took only {taken} of 60 lines"
+
+
+def test_cpp_reader_leaves_damaged_lines_to_lhotse(tiny):
+    from spelangy._C import read_manifest_line
+
+    lines, tokenizer, _ = tiny
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    line = lines[int(rng.integers(len(lines)))].rstrip()
+    for cut in rng.choice(len(line), 40, replace=False):
+        assert isinstance(read_manifest_line(line[:cut]), str)
+    for _ in range(40):
+        damaged = bytearray(line)
+        damaged[int(rng.integers(len(line)))] = int(rng.integers(256))
+        try:
+            assert_same_outcome(bytes(damaged), tokenizer)
+        except AssertionError as err:
+            raise AssertionError(f"seed {seed}: {err}\n{bytes(damaged)!r}") from err
+    for bad in (b"", b"{}", b"[]", b'{"type": "MonoCut"} x', line + b",", line[:-1] + b',}',
+                line.replace(b'"', b'"\\ud800', 1), b"\xff" + line):
+        assert isinstance(read_manifest_line(bad), str), bad
+
+
+def test_cpp_reader_splits_and_ends_sentences_like_python(tiny):
+    from spelangy._C import read_manifest_line
+    from spelangy.convert import is_sentence_end
+
+    lines, _, _ = tiny
+    data = json.loads(lines[0])
+    data["supervisions"] = data["supervisions"][:1]
+    data["supervisions"][0].pop("alignment", None)
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    pool = ODD_WORDS + [".", "?!", "\u2026\u201d", "a.\u2019", "'", "b.x", "c\u2026d"]
+    for _ in range(20):
+        text = "".join(str(rng.choice(pool)) + str(rng.choice(SPACES)) for _ in range(8))
+        data["supervisions"][0]["text"] = text
+        got = read_manifest_line(orjson.dumps(data))
+        words = text.split()
+        assert got[8].split(" ") == words, f"seed {seed}"
+        assert got[12].tolist() == [int(is_sentence_end(w)) for w in words], f"seed {seed}"

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <initializer_list>
 #include <string_view>
 #include <unordered_map>
 
@@ -301,6 +302,73 @@ void read_string(Scanner& s, std::string* out) {
   s.string(out);
 }
 
+// Lhotse builds its objects with `Cls(**fields)`: a key outside these fails there, so it is
+// left to the general path, which reports it. Cuts with "features" are left to it too.
+bool is_supervision_key(const std::string& k) {
+  return k == "id" || k == "recording_id" || k == "channel" || k == "language" ||
+         k == "gender" || k == "custom";
+}
+
+// An item of an alignment tier other than "word": Lhotse reads it as AlignmentItem(*item),
+// which needs 3 or 4 values.
+void skip_alignment_item(Scanner& s) {
+  const char c = s.peek();
+  if (c != '[' && c != '{') unhandled("alignment item neither a list nor an object");
+  s.expect(c);
+  const char close = c == '[' ? ']' : '}';
+  bool first = true;
+  int n = 0;
+  while (s.next(close, &first)) {
+    if (close == '}') s.key();
+    s.skip_value();
+    ++n;
+  }
+  if (n < 3 || n > 4) unhandled("alignment item without 3 or 4 values");
+}
+
+// Skips an object whose keys Lhotse passes to `Cls(**fields)`: all must be in `fields`, and
+// the first `required` of them must be there. A key in `nested` holds a list of objects
+// checked the same way against `nested_fields` (its first `nested_required` required).
+void skip_fields(Scanner& s, std::initializer_list<std::string_view> fields, size_t required,
+                 std::string_view nested = {},
+                 std::initializer_list<std::string_view> nested_fields = {},
+                 size_t nested_required = 0) {
+  uint32_t seen = 0;
+  bool first = true;
+  s.expect('{');
+  while (s.next('}', &first)) {
+    const std::string& k = s.key();
+    const auto at = std::find(fields.begin(), fields.end(), std::string_view(k));
+    if (at == fields.end()) unhandled("a field Lhotse does not take");
+    seen |= 1u << (at - fields.begin());
+    if (!nested.empty() && k == nested) {
+      bool first_item = true;
+      s.expect('[');
+      while (s.next(']', &first_item)) skip_fields(s, nested_fields, nested_required);
+    } else {
+      s.skip_value();
+    }
+  }
+  if ((seen & ((1u << required) - 1)) != (1u << required) - 1) {
+    unhandled("a field Lhotse needs is missing");
+  }
+}
+
+// A custom value that Lhotse would turn into a Recording or an Image (and may fail on).
+void skip_custom_value(Scanner& s) {
+  if (s.peek() != '{') {
+    s.skip_value();
+    return;
+  }
+  s.expect('{');
+  bool first = true;
+  while (s.next('}', &first)) {
+    const std::string& k = s.key();
+    if (k == "width" || k == "sources") unhandled("custom field that Lhotse deserializes");
+    s.skip_value();
+  }
+}
+
 }  // namespace
 
 bool is_sentence_end_utf8(const char* word, size_t size) {
@@ -339,7 +407,7 @@ void ManifestReader::parse(const char* data, size_t size, ManifestLine* out) {
   enum : unsigned { kType = 1, kId = 2, kStart = 4, kDuration = 8, kSups = 16, kCustom = 32 };
   enum : unsigned { kTokens = 64, kVocab = 128, kArray = 256, kShift = 512, kArrStart = 1024 };
   enum : unsigned { kDim = 2048, kStorType = 4096, kStorPath = 8192, kStorKey = 16384 };
-  enum : unsigned { kShape = 32768 };
+  enum : unsigned { kShape = 32768, kChannel = 65536 };
   unsigned seen = 0;
   std::vector<int64_t> shape;
   int64_t temporal_dim = 0;
@@ -396,17 +464,17 @@ void ManifestReader::parse(const char* data, size_t size, ManifestLine* out) {
           } else if (f == "alignment") {
             once(&sup_seen, 16);
             sup.items_begin = sup.items_end = items_.size();
-            if (s.null()) continue;
             bool first_tier = true, word_seen = false;
             s.expect('{');
             while (s.next('}', &first_tier)) {
               if (s.key() != "word") {
-                s.skip_value();
+                bool first_other = true;
+                s.expect('[');
+                while (s.next(']', &first_other)) skip_alignment_item(s);
                 continue;
               }
               if (word_seen) unhandled("duplicate key");
               word_seen = true;
-              if (s.null()) continue;
               bool first_item = true;
               s.expect('[');
               while (s.next(']', &first_item)) {
@@ -430,11 +498,14 @@ void ManifestReader::parse(const char* data, size_t size, ManifestLine* out) {
               }
             }
             sup.items_end = items_.size();
-          } else {
+          } else if (is_supervision_key(f)) {
+            if (f == "id" || f == "recording_id") sup_seen |= f == "id" ? 32 : 64;
             s.skip_value();
+          } else {
+            unhandled("unknown supervision field");
           }
         }
-        if ((sup_seen & 3) != 3) unhandled("supervision without start or duration");
+        if ((sup_seen & 99) != 99) unhandled("supervision without a field Lhotse needs");
         if (!sup.has_text) unhandled("supervision without text");
         sups_.push_back(sup);
       }
@@ -487,24 +558,32 @@ void ManifestReader::parse(const char* data, size_t size, ManifestLine* out) {
                   s.expect('[');
                   while (s.next(']', &first_dim)) shape.push_back(s.integer());
                 } else {
-                  s.skip_value();
+                  unhandled("unknown field of a speech_tokens array");
                 }
               }
             } else {
-              s.skip_value();
+              unhandled("unknown field of speech_tokens");
             }
           }
         } else {
-          s.skip_value();
+          skip_custom_value(s);
         }
       }
-    } else {
+    } else if (k == "recording") {
+      // Lhotse builds Recording and AudioSource objects from it (no transforms or video here).
+      skip_fields(s, {"id", "sources", "sampling_rate", "num_samples", "duration", "channel_ids"},
+                  5, "sources", {"type", "channels", "source"}, 3);
+    } else if (k == "channel") {
+      seen |= kChannel;
       s.skip_value();
+    } else {
+      unhandled("unknown cut field");
     }
   }
   if (!s.at_end()) unhandled("data after the JSON object");
-  const unsigned needed = kType | kId | kStart | kDuration | kSups | kCustom | kTokens | kArray |
-                          kShift | kArrStart | kDim | kStorType | kStorPath | kStorKey | kShape;
+  const unsigned needed = kType | kId | kStart | kDuration | kChannel | kSups | kCustom |
+                          kTokens | kArray | kShift | kArrStart | kDim | kStorType | kStorPath |
+                          kStorKey | kShape;
   if ((seen & needed) != needed) unhandled("a field the fast reader needs is missing");
   if (temporal_dim < 0 || temporal_dim >= static_cast<int64_t>(shape.size())) {
     unhandled("temporal_dim outside the array shape");

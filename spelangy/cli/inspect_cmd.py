@@ -35,8 +35,8 @@ def render_row(batch, row: int, vocab, piece_text) -> str:
 
 @click.command("inspect")
 @click.argument("cuts", type=click.Path(exists=True))
-@click.option("--spm", "spm_model", required=True, type=click.Path(exists=True),
-              help="SentencePiece model of the corpus.")
+@click.option("--spm", "spm_model", type=click.Path(exists=True), default=None,
+              help="SentencePiece model; default: spm.model beside CUTS.")
 @click.option("--text", "text_path", type=click.Path(exists=True), default=None,
               help="Optional text-only JSONL mixed in.")
 @click.option("--text-weight", default=0.6, show_default=True)
@@ -52,8 +52,14 @@ def inspect_cmd(cuts, spm_model, text_path, text_weight, chunking, sampling, pac
                 rows, seed):
     """Print the first packed rows of CUTS (a cuts.jsonl.gz or a Shar directory) readably."""
     import itertools
+    from pathlib import Path
 
     import spelangy
+
+    if spm_model is None:
+        spm_model = Path(cuts).parent / "spm.model"
+        if not spm_model.is_file():
+            raise click.UsageError(f"no --spm given and no {spm_model}")
 
     sources = [spelangy.SpeechTextSource("speech", cuts, weight=1.0 - text_weight if text_path else 1.0)]
     if text_path:

@@ -24,7 +24,35 @@ _by_start = itemgetter("start")
 _SEP = "\x00"  # joins words for the sentence-end scan (checked to occur in no word)
 _SENTENCE_END_RE = re.compile("[%s][%s]*(?=%s|\\Z)" % (
     re.escape("".join(SENTENCE_END)), re.escape(CLOSERS), _SEP))
+# Lhotse builds MonoCut and SupervisionSegment with `Cls(**fields)`: other keys fail there.
+_CUT_FIELDS = frozenset(("type", "id", "start", "duration", "channel", "supervisions",
+                         "recording", "custom"))  # cuts with "features" go to Lhotse
+# (allowed, required) fields of Recording and AudioSource (no transforms or video here)
+_RECORDING = (frozenset(("id", "sources", "sampling_rate", "num_samples", "duration",
+                         "channel_ids")),
+              frozenset(("id", "sources", "sampling_rate", "num_samples", "duration")))
+_SOURCE = (frozenset(("type", "channels", "source")), frozenset(("type", "channels", "source")))
+_CUT_REQUIRED = frozenset(("id", "start", "duration", "channel"))
+_SUP_FIELDS = frozenset(("id", "recording_id", "start", "duration", "channel", "text", "language",
+                         "speaker", "gender", "custom", "alignment"))
+_SUP_REQUIRED = frozenset(("id", "recording_id", "start", "duration"))
+_TEMPORAL_FIELDS = frozenset(("array", "temporal_dim", "frame_shift", "start"))
+_ARRAY_FIELDS = frozenset(("storage_type", "storage_path", "storage_key", "shape"))
 _FALLBACK = (Unhandled, KeyError, TypeError, ValueError, IndexError, AttributeError, OSError)
+
+
+def _fields_ok(obj, fields, nested=None) -> bool:
+    allowed, required = fields
+    if not (isinstance(obj, dict) and obj.keys() <= allowed and required <= obj.keys()):
+        return False
+    return nested is None or (isinstance(obj["sources"], list) and all(
+        _fields_ok(source, nested) for source in obj["sources"]))
+
+
+def _is_tier(items) -> bool:
+    # Lhotse reads every tier, each item as AlignmentItem(*item): 3 or 4 values.
+    return isinstance(items, list) and all(
+        isinstance(i, (list, dict)) and 3 <= len(i) <= 4 for i in items)
 
 
 def _sentence_ends(words: List[str]) -> np.ndarray:
@@ -133,7 +161,18 @@ def read_tables(data: dict) -> Tables:
     """The tables of one parsed manifest line; raises `Unhandled` for the Lhotse path."""
     if data.get("type") != "MonoCut" or not isinstance(data.get("id"), str):
         raise Unhandled("not a MonoCut")
-    sups = sorted(data.get("supervisions") or (), key=_by_start)
+    if not (data.keys() <= _CUT_FIELDS and _CUT_REQUIRED <= data.keys()):
+        raise Unhandled("cut fields that Lhotse does not take")
+    if "recording" in data and not _fields_ok(data["recording"], _RECORDING, _SOURCE):
+        raise Unhandled("recording fields that Lhotse does not take")
+    sups = data.get("supervisions") or ()
+    for s in sups:
+        if not (s.keys() <= _SUP_FIELDS and _SUP_REQUIRED <= s.keys()):
+            raise Unhandled("supervision fields that Lhotse does not take")
+        tiers = s.get("alignment", {})
+        if not isinstance(tiers, dict) or not all(map(_is_tier, tiers.values())):
+            raise Unhandled("alignment is not a dict of item lists")
+    sups = sorted(sups, key=_by_start)
     if not sups:
         raise Unhandled("no supervisions")
     num_turns = len(sups)
@@ -183,13 +222,21 @@ def cut_speech_tokens(data: dict):
     manifest = custom.get("speech_tokens")
     if not isinstance(manifest, dict):
         raise Unhandled("no stored speech_tokens")
+    # Lhotse builds TemporalArray(**fields) and Array(**fields); other keys leave a dict.
+    if not (manifest.keys() <= _TEMPORAL_FIELDS
+            and (manifest.get("array") or {}).keys() <= _ARRAY_FIELDS):
+        raise Unhandled("speech_tokens fields that Lhotse does not take")
     tokens, frame_shift = read_speech_tokens(manifest, data["start"], data["duration"])
+    return checked_speech_tokens(tokens, custom.get("speech_vocab_size"), frame_shift)
+
+
+def checked_speech_tokens(tokens, vocab_size, frame_shift):
+    """Speech tokens as int32 [F] and the frame shift, checked as convert checks them."""
     tokens = np.asarray(tokens)
     if tokens.ndim == 2 and tokens.shape[1] == 1:
         tokens = tokens[:, 0]
     if tokens.ndim != 1 or not (np.issubdtype(tokens.dtype, np.integer) or tokens.size == 0):
         raise Unhandled("speech_tokens is not a 1-D integer array")
-    vocab_size = custom.get("speech_vocab_size")
     limit = int(vocab_size) if vocab_size is not None else 2**31 - 1
     if tokens.size and (tokens.min() < 0 or tokens.max() >= limit):
         raise Unhandled("speech token outside the vocabulary")
@@ -216,9 +263,15 @@ def parse_line(line: bytes) -> Tuple[dict, Tables]:
 
 def line_to_document(line: bytes, text_tokenizer, where: Where = Where("", ""),
                      speech_tokenizer=None) -> SpeechDocument:
-    """The document of one `cuts.jsonl` line: the fast path where it applies, otherwise
-    Lhotse's deserializer and `spelangy.convert.cut_to_document` (same result, same errors)."""
+    """The document of one `cuts.jsonl` line: the C++ reader, else the orjson reader, where
+    they apply; otherwise Lhotse's deserializer and `spelangy.convert.cut_to_document`
+    (same result, same errors)."""
+    from .native import native_line_to_document
+
     try:
+        doc = native_line_to_document(line, text_tokenizer)
+        if doc is not None:
+            return doc
         data, tables = parse_line(line)
         return assemble(tables, *text_tokenizer.encode_words(tables.words),
                         *cut_speech_tokens(data))
