@@ -11,13 +11,18 @@ import numpy as np
 from .errors import SpelangyError
 
 WORD_START = "\u2581"  # SentencePiece's whitespace marker, first char of a word's first piece
+# Words kept by each process's word cache (about 100 bytes each): 2**18 words is about 25 MiB,
+# far more than the distinct words of most corpora; past it the cache starts over.
+WORD_CACHE_ENTRIES = 1 << 18
 
 
 class TextTokenizer:
     """A SentencePiece model (`.model` file).
 
     Pickles as the serialized model proto (a few hundred KB), so DataLoader workers on any
-    machine rebuild it without reading the original file.
+    machine rebuild it without reading the original file. Each process keeps its own word
+    cache (`_C.WordTokenCache`, never pickled): a word is tokenized once, then its ids are
+    reused in every later document.
     """
 
     def __init__(self, model: str | os.PathLike):
@@ -37,6 +42,7 @@ class TextTokenizer:
             raise SpelangyError(f"not a SentencePiece model: {self.path} ({exc})") from exc
         self._proto = proto
         self._sp = sp
+        self.word_cache = _new_word_cache()
         self.vocab_size = sp.GetPieceSize()
         # A piece opens a word when it carries the whitespace marker; control, unknown and
         # byte pieces never do.
@@ -72,11 +78,17 @@ class TextTokenizer:
         would alone); the result is cut at pieces that open a word. That is exact when every
         word normalizes to exactly one word; when one does not (it normalizes to nothing or
         to several words) or the count of word openings differs, each word is encoded on its
-        own instead.
+        own instead. With the word cache (words free of spaces, the extension built), only
+        the words not seen before are encoded, that way, and the rest come from the cache.
         """
         if not words:
             return np.zeros(0, np.int32), np.zeros(1, np.int64)
         joined = " ".join(words)
+        if self.word_cache is not None and joined.count(" ") == len(words) - 1:
+            return self.encode_joined_words(joined)
+        return self._encode_uncached(words, joined)
+
+    def _encode_uncached(self, words: List[str], joined: str) -> Tuple[np.ndarray, np.ndarray]:
         if not self._one_word_each(words, joined):
             return self._encode_each(words)
         tokens = np.asarray(self._sp.EncodeAsNumpy(joined), dtype=np.int32)
@@ -87,6 +99,19 @@ class TextTokenizer:
             offsets[-1] = len(tokens)
             return tokens, offsets
         return self._encode_each(words)
+
+    def encode_joined_words(self, joined: str) -> Tuple[np.ndarray, np.ndarray]:
+        """`encode_words(joined.split(" "))` for words joined by single spaces, through the
+        word cache: only words not seen before go to SentencePiece (one call, as
+        `encode_words` does without the cache), and C++ assembles the document's tokens and
+        offsets from the cached ids."""
+        cache = self.word_cache
+        if cache is None:
+            return self.encode_words(joined.split(" "))
+        got = cache.assemble(joined)
+        if isinstance(got, tuple):
+            return got
+        return cache.assemble(joined, got, *self._encode_uncached(got, " ".join(got)))
 
     def _one_word_each(self, words: List[str], joined: str) -> bool:
         # Printable ASCII without spaces passes normalization unchanged; only other words
@@ -110,3 +135,11 @@ class TextTokenizer:
         np.cumsum([len(p) for p in pieces], out=offsets[1:])
         tokens = np.fromiter(chain.from_iterable(pieces), dtype=np.int32, count=offsets[-1])
         return tokens, offsets
+
+
+def _new_word_cache():
+    try:
+        from ._C import WordTokenCache
+    except ImportError:  # the extension is not built: encode_words encodes every word
+        return None
+    return WordTokenCache(WORD_CACHE_ENTRIES)

@@ -375,3 +375,63 @@ def test_cpp_reader_splits_and_ends_sentences_like_python(tiny):
         words = text.split()
         assert got[8].split(" ") == words, f"seed {seed}"
         assert got[12].tolist() == [int(is_sentence_end(w)) for w in words], f"seed {seed}"
+
+
+# --- the word token cache on the fast path -----------------------------------------------
+
+def uncached(tokenizer):
+    """A copy of `tokenizer` that encodes every document without the word cache."""
+    import pickle
+
+    plain = pickle.loads(pickle.dumps(tokenizer))
+    plain.word_cache = None
+    return plain
+
+
+def test_cached_documents_equal_uncached_lhotse_documents(tiny, bench_corpus):
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    for lines, tokenizer in ((tiny[0], tiny[1]), bench_corpus):
+        cached, plain = TextTokenizer(tokenizer.path), uncached(tokenizer)
+        # Twice over, in random order: first with a cold cache, then with every word cached.
+        order = list(rng.permutation(len(lines))) * 2
+        for i in order:
+            fast = line_to_document(lines[i], cached, WHERE)
+            assert_same_document(fast, lhotse_path(lines[i], plain))
+        assert len(cached.word_cache) > 0
+    lines, tokenizer, _ = tiny
+    cached, plain = TextTokenizer(tokenizer.path), uncached(tokenizer)
+    for _ in range(30):  # odd words: unicode, empty-looking, split by normalization
+        data = json.loads(lines[int(rng.integers(len(lines)))])
+        data = _mutate_more(data, rng)
+        line = orjson.dumps(data)
+        fast = outcome(lambda l, t: line_to_document(l, t, WHERE), line, cached)
+        slow = outcome(lhotse_path, line, plain)
+        if isinstance(slow, str) or isinstance(fast, str):
+            assert fast == slow, f"seed {seed}"
+        else:
+            assert_same_document(fast, slow)
+
+
+def test_npy_rows_read_like_numpy(tmp_path):
+    from spelangy.fastpath.speech_arrays import _read_numpy_file
+
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    dtypes = ["<i2", ">i2", "<i4", "<u2", "|u1", "<i8", "<f4"]  # floats: numpy's own reader
+    shapes = [lambda n: (n,), lambda n: (n, 1), lambda n: (n, 3), lambda n: (n, 2, 2)]
+    for i in range(40):
+        n = int(rng.integers(0, 50))
+        arr = rng.integers(0, 100, shapes[int(rng.integers(len(shapes)))](n))
+        arr = arr.astype(dtypes[int(rng.integers(len(dtypes)))])
+        if rng.random() < 0.2:
+            arr = np.asfortranarray(arr)
+        version = [(1, 0), (2, 0), (3, 0)][int(rng.integers(3))]
+        with open(tmp_path / f"a{i}.npy", "wb") as f:
+            np.lib.format.write_array(f, arr, version=version)
+        left = int(rng.integers(0, n + 3))
+        right = None if rng.random() < 0.2 else left + int(rng.integers(0, n + 3))
+        got = _read_numpy_file(str(tmp_path), f"a{i}.npy", left, right)
+        want = np.load(tmp_path / f"a{i}.npy")[left:right]
+        assert got.dtype == want.dtype and got.shape == want.shape, (seed, arr.dtype, version)
+        assert np.array_equal(got, want), (seed, arr.dtype, version)

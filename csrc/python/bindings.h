@@ -14,6 +14,7 @@ void PybindInterleave(py::module& m);
 void PybindSpeechDocument(py::module& m);
 void PybindBatchBuilder(py::module& m);
 void PybindManifestReader(py::module& m);
+void PybindWordTokenCache(py::module& m);
 
 }  // namespace spelangy
 

@@ -12,4 +12,5 @@ PYBIND11_MODULE(_C, m) {
   spelangy::PybindSpeechDocument(m);
   spelangy::PybindBatchBuilder(m);
   spelangy::PybindManifestReader(m);
+  spelangy::PybindWordTokenCache(m);
 }

@@ -104,11 +104,10 @@ def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
         # The C++ reader where it takes the line, as `line_to_document` does; else orjson.
         got = native.read_line(raw)
         if got is not None:
-            words = native.words(got)
             timer.mark("manifest")
             speech, frame_shift = native.speech_tokens(got)
             timer.mark("speech_tokens")
-            doc = native.document(got, *tokenizer.encode_words(words), speech, frame_shift)
+            doc = native.document(got, *native.encode(got, tokenizer), speech, frame_shift)
             speech_vocab_size = got[14]
         else:
             data, tables = parse_line(raw)

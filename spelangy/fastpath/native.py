@@ -2,8 +2,8 @@
 """`_C.read_manifest_line` scans one line in C++ (no Python object per word) and applies
 the rules of `spelangy.convert`; it returns a reason string for any line outside its subset,
 and the caller then takes the orjson reader, then the Lhotse path. Python keeps what needs
-Python: SentencePiece over the words (one call for the whole document) and reading the
-speech-token storage.
+Python: SentencePiece over the words not cached yet (one call per document, see
+`TextTokenizer.encode_joined_words`) and reading the speech-token storage.
 """
 from __future__ import annotations
 
@@ -40,6 +40,17 @@ def words(got) -> List[str]:
     return got[8].split(" ")
 
 
+def encode(got, text_tokenizer):
+    """(text tokens, word token offsets) of a `read_line` tuple: the joined words go straight
+    to the tokenizer's word cache when it has one (no Python list of words)."""
+    encode_joined = getattr(text_tokenizer, "encode_joined_words", None)
+    if encode_joined is None:
+        return text_tokenizer.encode_words(words(got))
+    if got[9] == 0:
+        return text_tokenizer.encode_words([])
+    return encode_joined(got[8])
+
+
 def document(got, text_tokens, word_token_offsets, speech, frame_shift) -> SpeechDocument:
     (cut_id, _, duration, turn_start, turn_end, turn_speaker, turn_word_offsets, turn_aligned,
      _, _, word_start, word_end, word_sentence_end, _, _) = got
@@ -68,4 +79,4 @@ def native_line_to_document(line: bytes, text_tokenizer) -> Optional[SpeechDocum
     if got is None:
         return None
     speech, frame_shift = speech_tokens(got)
-    return document(got, *text_tokenizer.encode_words(words(got)), speech, frame_shift)
+    return document(got, *encode(got, text_tokenizer), speech, frame_shift)

@@ -14,10 +14,16 @@ which `MonoCut.load_custom` calls:
 """
 from __future__ import annotations
 
+import re
+import struct
 from math import isclose
 from typing import Optional, Tuple
 
 import numpy as np
+
+# The header numpy's own writer emits for a plain integer array in C order, 1-D or 2-D.
+_NPY_HEADER = re.compile(rb"\{'descr': '([<>|=]?[iu][1248])', 'fortran_order': False, "
+                         rb"'shape': \((\d+),(?: (\d+))?\), \} *\n")
 
 
 class Unhandled(Exception):
@@ -31,8 +37,40 @@ def _is_local(path: str) -> bool:
 def _read_numpy_file(storage_path: str, key: str, left: int, right: Optional[int]) -> np.ndarray:
     if key.startswith("/") and len(storage_path) > 0:
         key = key[1:]
-    arr = np.load(f"{storage_path}/{key}", allow_pickle=False)
-    return arr[left:right]
+    path = f"{storage_path}/{key}"
+    with open(path, "rb") as f:
+        arr = _read_npy_rows(f, left, right)
+    if arr is None:  # any other .npy layout: numpy's reader
+        arr = np.load(path, allow_pickle=False)[left:right]
+    return arr
+
+
+def _read_npy_rows(f, left: int, right: Optional[int]) -> Optional[np.ndarray]:
+    """`np.load(f)[left:right]` reading only the header and those rows, for the layout of
+    integer arrays that numpy writes; None for any other file."""
+    head = f.read(10)
+    if head[:6] != b"\x93NUMPY" or len(head) < 10:
+        return None
+    if head[6] == 1:
+        size, start = struct.unpack("<H", head[8:10])[0], 10
+    elif head[6] in (2, 3):
+        head += f.read(2)
+        size, start = struct.unpack("<I", head[8:12])[0], 12
+    else:
+        return None
+    match = _NPY_HEADER.fullmatch(f.read(size))
+    if match is None:
+        return None
+    dtype = np.dtype(match.group(1).decode())
+    shape = tuple(int(g) for g in match.groups()[1:] if g is not None)
+    row = int(np.prod(shape[1:], dtype=np.int64)) * dtype.itemsize
+    first, stop, _ = slice(left, right).indices(shape[0])  # Python's slice arithmetic
+    rows = max(stop - first, 0)
+    out = np.empty((rows,) + shape[1:], dtype)
+    f.seek(start + size + first * row)
+    if f.readinto(memoryview(out).cast("B")) != rows * row:
+        return None  # a truncated file: numpy's reader reports it
+    return out
 
 
 def _read(array: dict, left: int = 0, right: Optional[int] = None) -> np.ndarray:

@@ -1,0 +1,114 @@
+# The per-process word token cache: exact per-word encoding, its bound, and pickling.
+import pickle
+
+import numpy as np
+import pytest
+
+from data_utils import make_tiny_corpus
+from spelangy._C import WordTokenCache
+from spelangy.text_tokenizer import WORD_CACHE_ENTRIES, TextTokenizer
+
+POOL = ["the", "river", "naïve", "Zürich", "日本", "end.", "it’s", "\u200b", "a\u3000b",
+        "ﬁne", "x\u00a0y", "", "?!", "\U0001f600", "café…", "UPPER", "12.5", "q\"uote"]
+
+
+@pytest.fixture(scope="module")
+def spm_path(tmp_path_factory):
+    _, spm = make_tiny_corpus(tmp_path_factory.mktemp("cache"), num_docs=2, seed=5)
+    return spm
+
+
+def random_words(rng, n):
+    words = []
+    for _ in range(n):
+        if rng.random() < 0.6:
+            words.append(str(rng.choice(POOL)))
+        else:
+            letters = rng.integers(97, 123, int(rng.integers(1, 9)))
+            words.append("".join(map(chr, letters)))
+    return words
+
+
+def per_word(tok, words):
+    return [t for w in words for t in tok.encode(w)], \
+        np.cumsum([0] + [len(tok.encode(w)) for w in words]).tolist()
+
+
+def test_cached_encoding_equals_per_word_encoding(spm_path):
+    tok = TextTokenizer(spm_path)
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    for _ in range(60):  # the cache fills as it goes: cold, partly warm and warm documents
+        words = random_words(rng, int(rng.integers(1, 40)))
+        tokens, offsets = tok.encode_words(words)
+        assert tokens.dtype == np.int32 and offsets.dtype == np.int64
+        assert (tokens.tolist(), offsets.tolist()) == per_word(tok, words), (seed, words)
+        if " " not in "".join(words):
+            joined = tok.encode_joined_words(" ".join(words))
+            assert (joined[0].tolist(), joined[1].tolist()) == per_word(tok, words), seed
+    assert 0 < len(tok.word_cache) <= WORD_CACHE_ENTRIES
+
+
+def test_assemble_reports_missing_words_then_uses_the_new_ones():
+    cache = WordTokenCache(100)
+    assert cache.assemble("b a b c a") == ["b", "a", "c"]
+    assert len(cache) == 0  # nothing changed
+    tokens, offsets = cache.assemble("b a b c a", ["b", "a", "c"], np.array([7, 8, 9, 5], np.int32),
+                                     np.array([0, 2, 3, 4]))
+    assert tokens.tolist() == [7, 8, 9, 7, 8, 5, 9]
+    assert offsets.tolist() == [0, 2, 3, 5, 6, 7]
+    assert len(cache) == 3
+    assert cache.assemble("c a d  c") == ["d", ""]  # split like str.split(" ")
+    tokens, offsets = cache.assemble("c", [], np.zeros(0, np.int32), np.zeros(1, np.int64))
+    assert tokens.tolist() == [5] and offsets.tolist() == [0, 1]
+
+
+def test_assemble_rejects_inconsistent_new_ids():
+    cache = WordTokenCache(10)
+    with pytest.raises(ValueError, match="new_offsets has 2 entries, expected 3"):
+        cache.assemble("a b", ["a", "b"], np.array([1, 2], np.int32), np.array([0, 2]))
+    with pytest.raises(ValueError, match="from 0 to len"):
+        cache.assemble("a", ["a"], np.array([1, 2], np.int32), np.array([0, 1]))
+    with pytest.raises(ValueError, match="must not decrease"):
+        cache.assemble("a b", ["a", "b"], np.array([1], np.int32), np.array([0, 2, 1]))
+
+
+def test_cache_never_passes_its_bound_and_stays_exact(spm_path):
+    tok = TextTokenizer(spm_path)
+    tok.word_cache = WordTokenCache(7)
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        words = random_words(rng, int(rng.integers(1, 12)))
+        tokens, offsets = tok.encode_words(words)
+        assert (tokens.tolist(), offsets.tolist()) == per_word(tok, words), (seed, words)
+        assert len(tok.word_cache) <= 7
+    assert tok.word_cache.clears > 0
+    # A document with more new words than the whole cache: encoded, not cached.
+    words = [f"w{i}" for i in range(20)]
+    before = len(tok.word_cache)
+    assert tok.encode_words(words)[0].tolist() == per_word(tok, words)[0]
+    assert len(tok.word_cache) == before
+
+
+def test_cache_bound_clears_then_refills():
+    cache = WordTokenCache(3)
+    ids = np.array([1, 2, 3], np.int32)
+    cache.assemble("a b c", ["a", "b", "c"], ids, np.array([0, 1, 2, 3]))
+    assert (len(cache), cache.clears) == (3, 0)
+    cache.assemble("a d", ["d"], np.array([4], np.int32), np.array([0, 1]))
+    assert (len(cache), cache.clears) == (1, 1)  # full: cleared, then the new word went in
+    assert cache.assemble("a d") == ["a"]
+
+
+def test_pickled_tokenizer_starts_with_an_empty_cache(spm_path):
+    tok = TextTokenizer(spm_path)
+    tok.encode_words(["the", "river", "flows"])
+    assert len(tok.word_cache) == 3
+    assert "word_cache" not in tok.__getstate__()
+    again = pickle.loads(pickle.dumps(tok))
+    assert len(again.word_cache) == 0 and again.word_cache.max_entries == WORD_CACHE_ENTRIES
+    words = ["the", "river"]
+    assert again.encode_words(words)[0].tolist() == tok.encode_words(words)[0].tolist()
+    cache = pickle.loads(pickle.dumps(tok.word_cache))
+    assert len(cache) == 0 and cache.max_entries == WORD_CACHE_ENTRIES
