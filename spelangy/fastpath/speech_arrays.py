@@ -67,8 +67,10 @@ def _read_npy_rows(f, left: int, right: Optional[int]) -> Optional[np.ndarray]:
     first, stop, _ = slice(left, right).indices(shape[0])  # Python's slice arithmetic
     rows = max(stop - first, 0)
     out = np.empty((rows,) + shape[1:], dtype)
+    if out.size == 0:
+        return out
     f.seek(start + size + first * row)
-    if f.readinto(memoryview(out).cast("B")) != rows * row:
+    if f.readinto(out.reshape(-1).view(np.uint8)) != rows * row:
         return None  # a truncated file: numpy's reader reports it
     return out
 
