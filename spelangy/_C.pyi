@@ -6,7 +6,7 @@ sampling mode 0 deterministic, 1 stochastic; modality 0 text, 1 audio, 2 special
 `vocab` is (speech_offset, bos, eos, audio_marker, text_marker). Errors in the inputs raise
 ValueError with what is wrong."""
 
-from typing import Any, Tuple
+from typing import Any, Callable, List, Tuple
 
 import numpy as np
 
@@ -69,3 +69,19 @@ ManifestTables = Tuple[
 #    speech_vocab_size or None
 
 def read_manifest_line(line: bytes) -> ManifestTables | str: ...
+
+class WordTokenCache:
+    """Token ids of words seen before, per process (pickles as its bound only). Holds at most
+    max_entries words (and 16 ids, 64 key bytes per entry on average); when a document's new
+    words would pass the bound it is cleared and refills."""
+
+    def __init__(self, max_entries: int = 1 << 20) -> None: ...
+    def encode(
+        self, words: str, encode_missing: Callable[[List[str]], Tuple[np.ndarray, np.ndarray]],
+    ) -> Tuple[np.ndarray, np.ndarray]: ...  # tokens int32, offsets int64 [num_words + 1]
+    def __len__(self) -> int: ...
+    def clear(self) -> None: ...
+    @property
+    def max_entries(self) -> int: ...
+    @property
+    def clears(self) -> int: ...

@@ -185,7 +185,11 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
                 ragged = stream.padding_batch()
             ragged.loader_state = {**meta, **ragged.loader_state}
             out = ragged
-            if self.output == "packed":
+            if self.output == "packed" and not in_process and self.backend == "cpp":
+                from .build import RaggedInTransit
+
+                out = RaggedInTransit(ragged)  # a PackedBatch once in the DataLoader's process
+            elif self.output == "packed":
                 from .build import build_batch
 
                 out = build_batch(ragged, backend=self.backend)

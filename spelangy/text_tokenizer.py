@@ -108,10 +108,10 @@ class TextTokenizer:
         cache = self.word_cache
         if cache is None:
             return self.encode_words(joined.split(" "))
-        got = cache.assemble(joined)
-        if isinstance(got, tuple):
-            return got
-        return cache.assemble(joined, got, *self._encode_uncached(got, " ".join(got)))
+        return cache.encode(joined, self._encode_missing)
+
+    def _encode_missing(self, words: List[str]) -> Tuple[np.ndarray, np.ndarray]:
+        return self._encode_uncached(words, " ".join(words))
 
     def _one_word_each(self, words: List[str], joined: str) -> bool:
         # Printable ASCII without spaces passes normalization unchanged; only other words

@@ -141,6 +141,19 @@ def test_pipelines_pack_the_same_tokens(corpus):
     assert cpp.core_seconds is not None and all(v >= 0 for v in cpp.seconds.values())
 
 
+def test_warm_case_measures_later_epochs_only(corpus):
+    from spelangy.bench.cases import Case, run_case
+
+    paths = (str(corpus.cuts_path), str(corpus.spm_path), 2048)
+    cold = run_case(Case("cpp", 0, *paths))
+    warm = run_case(Case("cpp-warm", 0, *paths, max_batches=cold.rows, warm_epochs=2))
+    assert (warm.rows, warm.epochs) == (2 * cold.rows, 2)
+    assert warm.tokens == warm.rows * 2048  # an endless stream: every row is full
+    assert 0 < warm.cpu_seconds < cold.cpu_seconds  # the manifest is read off the clock
+    with pytest.raises(ValueError, match="cpp-warm needs max_batches"):
+        run_case(Case("cpp-warm", 0, *paths))
+
+
 def test_bench_command_prints_the_table(corpus, tmp_path):
     from spelangy.cli import main
 
@@ -148,7 +161,7 @@ def test_bench_command_prints_the_table(corpus, tmp_path):
     result = CliRunner().invoke(main, [
         "bench", "--cuts", str(corpus.cuts_path), "--spm", str(corpus.spm_path),
         "--pipelines", "cpp,lhotse", "--workers", "0,1", "--seq-len", "4096",
-        "--json-out", str(out),
+        "--repeats", "1", "--json-out", str(out),
     ])
     assert result.exit_code == 0, result.output
     assert "| spelangy, C++ core, fast manifest path |" in result.output

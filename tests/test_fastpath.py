@@ -435,3 +435,37 @@ def test_npy_rows_read_like_numpy(tmp_path):
         want = np.load(tmp_path / f"a{i}.npy")[left:right]
         assert got.dtype == want.dtype and got.shape == want.shape, (seed, arr.dtype, version)
         assert np.array_equal(got, want), (seed, arr.dtype, version)
+
+
+def test_cpp_reader_reads_decimals_like_python(tiny):
+    from spelangy._C import read_manifest_line
+
+    lines, _, _ = tiny
+    seed = int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    data = json.loads(lines[0])
+    data["start"] = 0
+    sup = data["supervisions"][0]
+    sup["start"], sup["duration"] = 0, 1e9
+    words = sup["alignment"]["word"]
+    spelled = []
+    for w in words:  # short decimals (the fast path), long ones and exponents (from_chars)
+        for k in (1, 2):
+            x = float(rng.uniform(0, 10 ** int(rng.integers(0, 6))))
+            form = int(rng.integers(5))
+            text = [f"{x:.{int(rng.integers(0, 8))}f}", repr(x),
+                    f"{x:.{int(rng.integers(0, 17))}e}",
+                    f"{int(x)}e-{int(rng.integers(0, 25))}", f"0.{'0' * int(rng.integers(0, 9))}"
+                    f"{int(rng.integers(1, 10**6))}"][form]
+            spelled.append(text)
+            w[k] = text
+    line = json.dumps(data)
+    for text in spelled:
+        line = line.replace(f'"{text}"', text, 1)
+    got = read_manifest_line(line.encode())
+    assert not isinstance(got, str), got
+    starts = [float(t) for t in spelled[0::2]]
+    ends = [s + float(d) for s, d in zip(starts, spelled[1::2])]
+    order = np.argsort(starts, kind="stable")
+    assert got[10][:len(words)].tolist() == [starts[i] for i in order], f"seed {seed}"
+    assert got[11][:len(words)].tolist() == [ends[i] for i in order], f"seed {seed}"

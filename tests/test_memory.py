@@ -66,3 +66,43 @@ def test_cpp_manifest_reader_keeps_no_memory(corpus):
         read_manifest_line(big[: int(rng.integers(len(big)))])  # unhandled: frees as well
     growth = rss() - before
     assert growth < 4 * MIB, f"RSS grew by {growth / MIB:.1f} MiB over 8000 lines"
+
+
+# --- batches leaving DataLoader workers as ragged arrays, built on arrival ------------------
+
+def test_worker_batches_arrive_as_equal_packed_batches(corpus):
+    import pickle
+
+    import torch
+    from torch.utils.data import DataLoader
+
+    from spelangy import InterleavedDataset, PackedBatch, PackingConfig
+    from spelangy.build import RaggedInTransit
+    from spelangy.sources import SpeechTextSource
+
+    cuts, spm = corpus
+
+    def dataset(seq_len=128):
+        return InterleavedDataset([SpeechTextSource("tiny", cuts)], spm, num_epochs=1,
+                                  packing=PackingConfig(seq_len=seq_len, batch_size=2))
+
+    here = list(DataLoader(dataset(), batch_size=None, num_workers=0))
+    there = list(DataLoader(dataset(), batch_size=None, num_workers=1))
+    assert len(here) == len(there) > 3
+    for a, b in zip(here, there):
+        assert isinstance(b, PackedBatch)
+        assert (a.receipts, a.max_seqlen, a.loader_state) == (b.receipts, b.max_seqlen,
+                                                              b.loader_state)
+        for name in ("tokens", "labels", "position_ids", "modality", "cu_seqlens"):
+            x, y = getattr(a, name), getattr(b, name)
+            assert x.dtype == y.dtype and x.shape == y.shape and torch.equal(x, y), name
+    # What a worker hands over: the ragged arrays only (a fifth of the padded tensors' bytes).
+    packed = next(iter(dataset(1024)))
+    ds = dataset(1024)
+    ds.output = "ragged"
+    sent = pickle.dumps(RaggedInTransit(next(iter(ds))))
+    assert len(sent) < len(pickle.dumps(packed)) / 3
+    got = pickle.loads(sent)
+    assert isinstance(got, PackedBatch) and got.receipts == packed.receipts
+    for name in ("tokens", "labels", "position_ids", "modality", "cu_seqlens"):
+        assert torch.equal(getattr(got, name), getattr(packed, name)), name

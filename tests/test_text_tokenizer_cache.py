@@ -49,28 +49,44 @@ def test_cached_encoding_equals_per_word_encoding(spm_path):
     assert 0 < len(tok.word_cache) <= WORD_CACHE_ENTRIES
 
 
-def test_assemble_reports_missing_words_then_uses_the_new_ones():
-    cache = WordTokenCache(100)
-    assert cache.assemble("b a b c a") == ["b", "a", "c"]
-    assert len(cache) == 0  # nothing changed
-    tokens, offsets = cache.assemble("b a b c a", ["b", "a", "c"], np.array([7, 8, 9, 5], np.int32),
-                                     np.array([0, 2, 3, 4]))
-    assert tokens.tolist() == [7, 8, 9, 7, 8, 5, 9]
-    assert offsets.tolist() == [0, 2, 3, 5, 6, 7]
-    assert len(cache) == 3
-    assert cache.assemble("c a d  c") == ["d", ""]  # split like str.split(" ")
-    tokens, offsets = cache.assemble("c", [], np.zeros(0, np.int32), np.zeros(1, np.int64))
-    assert tokens.tolist() == [5] and offsets.tolist() == [0, 1]
+class Encoder:
+    """Encodes word w as [len(w), 100 + i] (i: its position in the call), recording calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, words):
+        self.calls.append(list(words))
+        ids = np.array([t for i, w in enumerate(words) for t in (len(w), 100 + i)], np.int32)
+        return ids, np.arange(0, 2 * len(words) + 1, 2, dtype=np.int64)
 
 
-def test_assemble_rejects_inconsistent_new_ids():
+def test_encode_asks_once_for_the_distinct_new_words_in_order():
+    cache, enc = WordTokenCache(100), Encoder()
+    tokens, offsets = cache.encode("b a bb b c a", enc)
+    assert enc.calls == [["b", "a", "bb", "c"]]
+    assert tokens.tolist() == [1, 100, 1, 101, 2, 102, 1, 100, 1, 103, 1, 101]
+    assert offsets.tolist() == [0, 2, 4, 6, 8, 10, 12]
+    assert len(cache) == 4
+    tokens, offsets = cache.encode("c a d  c", enc)  # split like str.split(" ")
+    assert enc.calls[1] == ["d", ""]
+    assert tokens.tolist() == [1, 103, 1, 101, 1, 100, 0, 101, 1, 103]
+    assert offsets.tolist() == [0, 2, 4, 6, 8, 10]
+    tokens, _ = cache.encode("a", enc)  # all cached: no call
+    assert tokens.tolist() == [1, 101] and len(enc.calls) == 2
+
+
+def test_encode_rejects_inconsistent_new_ids():
     cache = WordTokenCache(10)
-    with pytest.raises(ValueError, match="new_offsets has 2 entries, expected 3"):
-        cache.assemble("a b", ["a", "b"], np.array([1, 2], np.int32), np.array([0, 2]))
-    with pytest.raises(ValueError, match="from 0 to len"):
-        cache.assemble("a", ["a"], np.array([1, 2], np.int32), np.array([0, 1]))
-    with pytest.raises(ValueError, match="must not decrease"):
-        cache.assemble("a b", ["a", "b"], np.array([1], np.int32), np.array([0, 2, 1]))
+    bad = [((np.array([1, 2], np.int32), np.array([0, 2])), "offsets has 2 entries, expected 3"),
+           ((np.array([1, 2], np.int32), np.array([0, 1, 1])), "from 0 to len"),
+           ((np.array([1], np.int32), np.array([0, 2, 1])), "must not decrease")]
+    for result, message in bad:
+        with pytest.raises(ValueError, match=message):
+            cache.encode("a b", lambda words: result)
+    assert len(cache) == 0
+    with pytest.raises(ZeroDivisionError):
+        cache.encode("a", lambda words: 1 / 0)
 
 
 def test_cache_never_passes_its_bound_and_stays_exact(spm_path):
@@ -92,13 +108,14 @@ def test_cache_never_passes_its_bound_and_stays_exact(spm_path):
 
 
 def test_cache_bound_clears_then_refills():
-    cache = WordTokenCache(3)
-    ids = np.array([1, 2, 3], np.int32)
-    cache.assemble("a b c", ["a", "b", "c"], ids, np.array([0, 1, 2, 3]))
+    cache, enc = WordTokenCache(3), Encoder()
+    cache.encode("a b c", enc)
     assert (len(cache), cache.clears) == (3, 0)
-    cache.assemble("a d", ["d"], np.array([4], np.int32), np.array([0, 1]))
+    tokens, _ = cache.encode("a d", enc)
+    assert tokens.tolist() == [1, 100, 1, 100]  # a from the cache, d new (first in its call)
     assert (len(cache), cache.clears) == (1, 1)  # full: cleared, then the new word went in
-    assert cache.assemble("a d") == ["a"]
+    cache.encode("a d", enc)
+    assert enc.calls[-1] == ["a"]
 
 
 def test_pickled_tokenizer_starts_with_an_empty_cache(spm_path):

@@ -169,12 +169,24 @@ class Scanner {
   double number(bool* is_int = nullptr) {
     ws();
     const char* begin = p_;
-    if (p_ < end_ && *p_ == '-') ++p_;
+    const bool negative = p_ < end_ && *p_ == '-';
+    if (negative) ++p_;
     const char* digits = p_;
+    // The decimal digits as an integer mantissa and a power of ten, for Clinger's fast path.
+    uint64_t mantissa = 0;
+    int num_digits = 0, exponent = 0;
+    auto take = [&](char c) {
+      if (mantissa == 0 && c == '0') return;  // leading zeros carry no digits
+      mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+      ++num_digits;
+    };
     if (p_ < end_ && *p_ == '0') {
       ++p_;
     } else if (p_ < end_ && *p_ >= '1' && *p_ <= '9') {
-      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+        if (num_digits < 19) take(*p_); else ++exponent;
+        ++p_;
+      }
     } else {
       unhandled("not a number");
     }
@@ -182,16 +194,42 @@ class Scanner {
     if (integer && p_ - digits > kMaxExactIntDigits) unhandled("integer too long");
     if (p_ < end_ && *p_ == '.') {
       ++p_;
+      const char* fraction = p_;
       if (!digits_follow()) unhandled("bad number");
+      for (const char* c = fraction; c < p_ && num_digits < 19; ++c) {
+        take(*c);
+        --exponent;
+      }
     }
+    bool fast = num_digits <= 15;  // mantissa < 10^15 < 2^53: exact as a double
     if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
       ++p_;
+      const bool minus = p_ < end_ && *p_ == '-';
       if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char* exp_digits = p_;
       if (!digits_follow()) unhandled("bad number");
+      if (p_ - exp_digits > 4) {
+        fast = false;
+      } else {
+        int e = 0;
+        for (const char* c = exp_digits; c < p_; ++c) e = e * 10 + (*c - '0');
+        exponent += minus ? -e : e;
+      }
     }
     double value = 0.0;
-    const auto res = std::from_chars(begin, p_, value);
-    if (res.ec != std::errc() || res.ptr != p_) unhandled("number out of range");
+    if (fast && exponent >= -22 && exponent <= 22) {
+      // Both operands are exact doubles, so one IEEE multiplication or division rounds the
+      // decimal value correctly, as from_chars would (Clinger 1990).
+      static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+      value = static_cast<double>(mantissa);
+      value = exponent < 0 ? value / kPow10[-exponent] : value * kPow10[exponent];
+      if (negative) value = -value;
+    } else {
+      const auto res = std::from_chars(begin, p_, value);
+      if (res.ec != std::errc() || res.ptr != p_) unhandled("number out of range");
+    }
     if (integer && value == 0.0) value = 0.0;  // the int -0 is 0, not the float -0.0
     if (is_int) *is_int = integer;
     return value;

@@ -3,7 +3,6 @@
 
 #include <cstring>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace spelangy {
 namespace {
@@ -64,59 +63,75 @@ const WordTokenCache::Slot& WordTokenCache::find(std::string_view word, uint64_t
   }
 }
 
-bool WordTokenCache::assemble(std::string_view words,
-                              const std::vector<std::string_view>& new_words,
-                              const int32_t* new_ids, const int64_t* new_offsets,
-                              std::vector<int32_t>* tokens, std::vector<int64_t>* offsets,
-                              std::vector<std::string_view>* missing) {
-  std::unordered_map<std::string_view, size_t> fresh;
-  fresh.reserve(new_words.size());
-  for (size_t i = 0; i < new_words.size(); ++i) fresh.emplace(new_words[i], i);
-  std::unordered_set<std::string_view> seen;  // of the missing words
-  missing->clear();
-  const std::vector<std::string_view> split = split_words(words);
-  offsets->assign(1, 0);
-  offsets->reserve(split.size() + 1);
-  tokens->clear();
-  tokens->reserve(split.size() * 2);
+void WordTokenCache::lookup(std::string_view words, Lookup* out) const {
+  out->words = split_words(words);
+  const size_t n = out->words.size();
+  out->begin.resize(n);
+  out->length.assign(n, 0);
+  out->hit_ids.clear();
+  out->hit_ids.reserve(2 * n);
+  out->missing.clear();
+  std::unordered_map<std::string_view, int64_t> missing_index;
   std::lock_guard<std::mutex> lock(mutex_);
-  for (std::string_view w : split) {
+  for (size_t i = 0; i < n; ++i) {
+    const std::string_view w = out->words[i];
     const Slot& slot = find(w, hash_bytes(w));
-    const int32_t *begin, *end;
     if (slot.used) {
-      begin = ids_.data() + slot.ids_begin;
-      end = begin + slot.ids_length;
+      out->begin[i] = static_cast<int64_t>(out->hit_ids.size());
+      out->length[i] = slot.ids_length;
+      const int32_t* ids = ids_.data() + slot.ids_begin;
+      out->hit_ids.insert(out->hit_ids.end(), ids, ids + slot.ids_length);
     } else {
-      auto it = fresh.find(w);
-      if (it == fresh.end()) {
-        if (seen.insert(w).second) missing->push_back(w);
-        continue;
-      }
-      begin = new_ids + new_offsets[it->second];
-      end = new_ids + new_offsets[it->second + 1];
+      auto [it, added] =
+          missing_index.try_emplace(w, static_cast<int64_t>(out->missing.size()));
+      if (added) out->missing.push_back(w);
+      out->begin[i] = -1 - it->second;
     }
-    if (!missing->empty()) continue;  // only collecting the missing words now
-    tokens->insert(tokens->end(), begin, end);
-    offsets->push_back(static_cast<int64_t>(tokens->size()));
   }
-  if (!missing->empty()) return false;
+}
+
+void WordTokenCache::finish(const Lookup& lookup, const int32_t* new_ids,
+                            const int64_t* new_offsets, std::vector<int32_t>* tokens,
+                            std::vector<int64_t>* offsets) {
+  const size_t n = lookup.words.size();
+  offsets->resize(n + 1);
+  (*offsets)[0] = 0;
+  if (lookup.missing.empty()) {  // every word cached: the hit ids are the document's tokens
+    *tokens = lookup.hit_ids;
+    for (size_t i = 0; i < n; ++i) (*offsets)[i + 1] = (*offsets)[i] + lookup.length[i];
+    return;
+  }
+  tokens->clear();
+  tokens->reserve(lookup.hit_ids.size() + static_cast<size_t>(new_offsets[lookup.missing.size()]));
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t b = lookup.begin[i];
+    if (b >= 0) {
+      tokens->insert(tokens->end(), lookup.hit_ids.begin() + b,
+                     lookup.hit_ids.begin() + b + lookup.length[i]);
+    } else {
+      const size_t m = static_cast<size_t>(-1 - b);
+      tokens->insert(tokens->end(), new_ids + new_offsets[m], new_ids + new_offsets[m + 1]);
+    }
+    (*offsets)[i + 1] = static_cast<int64_t>(tokens->size());
+  }
+  const std::vector<std::string_view>& fresh = lookup.missing;
   size_t key_bytes = 0;
-  for (size_t i = 0; i < new_words.size(); ++i) key_bytes += new_words[i].size();
-  const size_t num_new_ids = static_cast<size_t>(new_offsets[new_words.size()]);
+  for (const std::string_view w : fresh) key_bytes += w.size();
+  const size_t num_new_ids = static_cast<size_t>(new_offsets[fresh.size()]);
   const size_t max_ids = 16 * max_entries_, max_key_bytes = 64 * max_entries_;
-  if (new_words.size() > max_entries_ || num_new_ids > max_ids || key_bytes > max_key_bytes) {
-    return true;  // these words would not fit even in an empty cache
+  if (fresh.size() > max_entries_ || num_new_ids > max_ids || key_bytes > max_key_bytes) {
+    return;  // these words would not fit even in an empty cache
   }
-  if (size_ + new_words.size() > max_entries_ || ids_.size() + num_new_ids > max_ids ||
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (size_ + fresh.size() > max_entries_ || ids_.size() + num_new_ids > max_ids ||
       keys_.size() + key_bytes > max_key_bytes) {
     clear_locked();
     ++clears_;
   }
-  for (size_t i = 0; i < new_words.size(); ++i) {
-    insert_locked(new_words[i], new_ids + new_offsets[i],
+  for (size_t i = 0; i < fresh.size(); ++i) {
+    insert_locked(fresh[i], new_ids + new_offsets[i],
                   static_cast<size_t>(new_offsets[i + 1] - new_offsets[i]));
   }
-  return true;
 }
 
 void WordTokenCache::insert_locked(std::string_view word, const int32_t* ids, size_t n) {

@@ -30,14 +30,23 @@ class WordTokenCache {
  public:
   explicit WordTokenCache(size_t max_entries) : max_entries_(max_entries) {}
 
-  // The tokens of every word of `words` (joined by single spaces) into `tokens`, and where
-  // each word's tokens start into `offsets` (num_words + 1 entries). `new_words[i]` has the
-  // ids `new_ids[new_offsets[i]:new_offsets[i + 1]]`; they are inserted afterwards, within
-  // the bound. Returns false when a word is neither cached nor new: then `missing` holds the
-  // distinct such words in order of first occurrence and nothing else changed.
-  bool assemble(std::string_view words, const std::vector<std::string_view>& new_words,
-                const int32_t* new_ids, const int64_t* new_offsets, std::vector<int32_t>* tokens,
-                std::vector<int64_t>* offsets, std::vector<std::string_view>* missing);
+  // One document's words looked up: the ids of the cached ones, and the distinct others.
+  struct Lookup {
+    std::vector<std::string_view> words;
+    std::vector<int64_t> begin;     // per word: into hit_ids, or -1 - index into missing
+    std::vector<uint32_t> length;   // per word: ids of a cached word
+    std::vector<int32_t> hit_ids;   // the cached words' ids, back to back
+    std::vector<std::string_view> missing;  // distinct, in order of first occurrence
+  };
+
+  // Splits `words` (joined by single spaces) and looks every word up.
+  void lookup(std::string_view words, Lookup* out) const;
+
+  // The document's tokens and where each word's tokens start (num_words + 1 entries), from a
+  // lookup and the ids of its missing words (`missing[i]` has `new_ids[new_offsets[i]:
+  // new_offsets[i + 1]]`); then caches the missing words, within the bound.
+  void finish(const Lookup& lookup, const int32_t* new_ids, const int64_t* new_offsets,
+              std::vector<int32_t>* tokens, std::vector<int64_t>* offsets);
 
   size_t size() const;
   size_t max_entries() const { return max_entries_; }

@@ -24,6 +24,19 @@ Array<int64_t> zero_offset() {
   return a;
 }
 
+void check_offsets(const Array<int32_t>& ids, const Array<int64_t>& offsets, size_t n) {
+  require_size("encode_missing offsets", offsets.size(), static_cast<py::ssize_t>(n + 1));
+  if (ids.ndim() != 1 || offsets.ndim() != 1 || offsets.at(0) != 0 ||
+      offsets.at(n) != ids.size()) {
+    throw py::value_error("encode_missing offsets must run from 0 to len(ids)");
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (offsets.at(i) > offsets.at(i + 1)) {
+      throw py::value_error("encode_missing offsets must not decrease");
+    }
+  }
+}
+
 }  // namespace
 
 void PybindWordTokenCache(py::module& m) {
@@ -34,51 +47,48 @@ void PybindWordTokenCache(py::module& m) {
       "as its bound only: a worker process starts with an empty cache.")
       .def(py::init<size_t>(), py::arg("max_entries") = static_cast<size_t>(1) << 20)
       .def(
-          "assemble",
-          [](WordTokenCache& self, const py::str& words, const py::list& new_words,
-             const Array<int32_t>& new_ids, const Array<int64_t>& new_offsets) -> py::object {
-            const size_t n = new_words.size();
-            require_size("new_offsets", new_offsets.size(), static_cast<py::ssize_t>(n + 1));
-            if (new_offsets.at(0) != 0 || new_offsets.at(n) != new_ids.size()) {
-              throw py::value_error("new_offsets must run from 0 to len(new_ids)");
-            }
-            for (size_t i = 0; i < n; ++i) {
-              if (new_offsets.at(i) > new_offsets.at(i + 1)) {
-                throw py::value_error("new_offsets must not decrease");
-              }
-            }
+          "encode",
+          [](WordTokenCache& self, const py::str& words, const py::function& encode_missing) {
             const std::string_view joined = utf8(words);
-            std::vector<std::string_view> fresh(n);
-            for (size_t i = 0; i < n; ++i) fresh[i] = utf8(new_words[i]);
-            std::vector<int32_t> tokens;
-            std::vector<int64_t> offsets;
-            std::vector<std::string_view> missing;
-            bool done;
+            WordTokenCache::Lookup lookup;
             {
               py::gil_scoped_release release;
-              done = self.assemble(joined, fresh, new_ids.data(), new_offsets.data(), &tokens,
-                                   &offsets, &missing);
+              self.lookup(joined, &lookup);
             }
-            if (done) {
-              return py::make_tuple(to_numpy(std::move(tokens)), to_numpy(std::move(offsets)));
+            Array<int32_t> new_ids = Array<int32_t>(0);
+            Array<int64_t> new_offsets = zero_offset();
+            const size_t n = lookup.missing.size();
+            if (n > 0) {
+              py::list missing(n);
+              for (size_t i = 0; i < n; ++i) {
+                const std::string_view w = lookup.missing[i];
+                PyObject* s =
+                    PyUnicode_DecodeUTF8(w.data(), static_cast<Py_ssize_t>(w.size()), "strict");
+                if (s == nullptr) throw py::error_already_set();
+                PyList_SET_ITEM(missing.ptr(), static_cast<Py_ssize_t>(i), s);
+              }
+              const py::tuple got = encode_missing(missing);
+              if (got.size() != 2) {
+                throw py::value_error("encode_missing must return (ids, offsets)");
+              }
+              new_ids = Array<int32_t>::ensure(got[0]);
+              new_offsets = Array<int64_t>::ensure(got[1]);
+              if (!new_ids || !new_offsets) throw py::error_already_set();
+              check_offsets(new_ids, new_offsets, n);
             }
-            py::list out(missing.size());
-            for (size_t i = 0; i < missing.size(); ++i) {
-              PyObject* s = PyUnicode_DecodeUTF8(missing[i].data(),
-                                                 static_cast<Py_ssize_t>(missing[i].size()),
-                                                 "strict");
-              if (s == nullptr) throw py::error_already_set();
-              PyList_SET_ITEM(out.ptr(), static_cast<Py_ssize_t>(i), s);
+            std::vector<int32_t> tokens;
+            std::vector<int64_t> offsets;
+            {
+              py::gil_scoped_release release;
+              self.finish(lookup, new_ids.data(), new_offsets.data(), &tokens, &offsets);
             }
-            return std::move(out);
+            return py::make_tuple(to_numpy(std::move(tokens)), to_numpy(std::move(offsets)));
           },
-          py::arg("words"), py::arg("new_words") = py::list(),
-          py::arg("new_ids") = Array<int32_t>(0), py::arg("new_offsets") = zero_offset(),
-          "(tokens int32, offsets int64 [num_words + 1]) of `words` (joined by single spaces), "
-          "where new_words[i] has the ids new_ids[new_offsets[i]:new_offsets[i + 1]]; the new "
-          "words are cached afterwards, within the bound. When a word is neither cached nor "
-          "new, returns the list of such words (distinct, in order of first occurrence) "
-          "instead and changes nothing.")
+          py::arg("words"), py::arg("encode_missing"),
+          "(tokens int32, offsets int64 [num_words + 1]) of `words` (joined by single spaces). "
+          "Words not cached yet are passed, distinct and in order of first occurrence, to "
+          "encode_missing(list of str) -> (ids int32, offsets int64 [len + 1]) once, then cached "
+          "within the bound.")
       .def("__len__", &WordTokenCache::size)
       .def("clear", &WordTokenCache::clear)
       .def_property_readonly("max_entries", &WordTokenCache::max_entries)

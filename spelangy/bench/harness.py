@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 from .cases import PIPELINES, Case, CaseResult
 from .stage_profile import StageProfile, profile_lhotse, profile_spelangy
 
-SPELANGY_PIPELINES = ("cpp", "cpp-lhotse-reader", "reference")
+SPELANGY_PIPELINES = ("cpp", "cpp-warm", "cpp-lhotse-reader", "reference")
 
 
 @dataclass
@@ -25,6 +25,7 @@ class BenchReport:
     cases: List[CaseResult] = field(default_factory=list)
     profiles: Dict[str, StageProfile] = field(default_factory=dict)
     machine: Dict[str, object] = field(default_factory=dict)
+    repeats: int = 1  # runs per case; the median is reported
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,37 +71,49 @@ def run_case_subprocess(case: Case) -> CaseResult:
 def run_bench(cuts_path, spm_path, pipelines: Sequence[str] = tuple(PIPELINES),
               workers: Sequence[int] = (0, 1, 2), seq_len: int = 16384,
               max_chunk_duration: float = 10.0, profile: bool = True,
-              log: Callable[[str], None] = lambda message: None) -> BenchReport:
+              log: Callable[[str], None] = lambda message: None,
+              repeats: int = 1) -> BenchReport:
+    """Every pipeline at every worker count, each case `repeats` times in fresh processes;
+    the run with the median wall time is reported (stage profiles: the median total), since
+    one short run on a virtual machine can be off by a quarter."""
     unknown = sorted(set(pipelines) - set(PIPELINES))
     if unknown:
         raise ValueError(f"unknown pipelines {unknown}; choose from {sorted(PIPELINES)}")
     if any(w < 0 for w in workers):
         raise ValueError(f"worker counts must be >= 0, got {list(workers)}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
     documents, audio_seconds, size = manifest_stats(cuts_path)
     report = BenchReport(str(cuts_path), str(spm_path), documents, audio_seconds, size, seq_len,
-                         machine=machine_info())
+                         machine=machine_info(), repeats=repeats)
     if profile:
         for name in pipelines:
-            if name == "cpp-lhotse-reader":
-                continue  # its reader is convert's Lhotse path: not split into stages
+            if name in ("cpp-lhotse-reader", "cpp-warm"):
+                continue  # convert's Lhotse reader is not split into stages; warm has none
             log(f"stage profile: {name}")
-            report.profiles[name] = (
+            report.profiles[name] = _median([
                 profile_lhotse(cuts_path, spm_path, seq_len, max_chunk_duration) if name == "lhotse"
-                else profile_spelangy(cuts_path, spm_path, name, seq_len, max_chunk_duration))
+                else profile_spelangy(cuts_path, spm_path, name, seq_len, max_chunk_duration)
+                for _ in range(repeats)], key=lambda p: p.total)
     rows: Optional[int] = None  # one epoch of spelangy rows: where endless worker streams stop
     for name in pipelines:
         for w in workers:
             case = Case(name, w, str(cuts_path), str(spm_path), seq_len, max_chunk_duration)
-            if name in SPELANGY_PIPELINES and w > 0:
+            if name in SPELANGY_PIPELINES and (w > 0 or name == "cpp-warm"):
                 if rows is None:
                     rows = _epoch_rows(report, cuts_path, spm_path, seq_len, max_chunk_duration)
                 case.max_batches = rows
             log(f"run: {name}, {w} workers")
-            result = run_case_subprocess(case)
-            if name in SPELANGY_PIPELINES and w == 0:
+            result = _median([run_case_subprocess(case) for _ in range(repeats)],
+                             key=lambda r: r.seconds)
+            if name in SPELANGY_PIPELINES and w == 0 and name != "cpp-warm":
                 rows = result.rows
             report.cases.append(result)
     return report
+
+
+def _median(runs: list, key):
+    return sorted(runs, key=key)[len(runs) // 2]
 
 
 def _epoch_rows(report, cuts_path, spm_path, seq_len, max_chunk_duration) -> int:

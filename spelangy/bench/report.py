@@ -32,10 +32,10 @@ def throughput_table(report: BenchReport) -> str:
         one = wall.get((c.pipeline, 1))
         rows.append([
             PIPELINES[c.pipeline], str(c.workers),
-            f"{report.documents / c.seconds:.0f}",
+            f"{report.documents * c.epochs / c.seconds:.0f}",
             f"{wall[c.pipeline, c.workers] / 1e6:.2f}",
             f"{per_cpu[c.pipeline, c.workers] / 1e6:.2f}",
-            f"{report.audio_seconds / 3600 / c.seconds:.1f}",
+            f"{report.audio_seconds * c.epochs / 3600 / c.seconds:.1f}",
             f"{c.cpu_seconds / c.seconds:.2f}",
             f"{wall[c.pipeline, c.workers] / one:.2f}x" if one and c.workers > 1 else "-",
             rss, f"{per_cpu[c.pipeline, c.workers] / lhotse:.1f}x" if lhotse else "-",
@@ -66,7 +66,8 @@ def format_report(report: BenchReport) -> str:
     m = report.machine
     head = (f"{report.documents} documents, {report.audio_seconds / 3600:.1f} h of audio, "
             f"{report.manifest_bytes / 2**20:.1f} MiB of manifest JSON, rows of {report.seq_len} "
-            f"tokens; {m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}")
+            f"tokens; {m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}"
+            + (f"; median of {report.repeats} runs per case" if report.repeats > 1 else ""))
     parts = [head, "", throughput_table(report)]
     stages = stage_table(report)
     if stages:

@@ -27,18 +27,21 @@ def _default_corpus_dir(num_docs: int) -> str:
 @click.option("--corpus-dir", type=click.Path(file_okay=False), default=None,
               help="Where the generated corpus goes (reused when it matches) "
                    "[default: ~/.cache/spelangy/bench-NUM_DOCS].")
-@click.option("--pipelines", default="cpp,cpp-lhotse-reader,reference,lhotse", show_default=True,
-              help="Comma-separated: cpp, cpp-lhotse-reader, reference, lhotse.")
+@click.option("--pipelines", default="cpp,cpp-warm,cpp-lhotse-reader,reference,lhotse",
+              show_default=True,
+              help="Comma-separated: cpp, cpp-warm, cpp-lhotse-reader, reference, lhotse.")
 @click.option("--workers", default="0,1,2", show_default=True,
               help="DataLoader worker counts to run each pipeline with.")
 @click.option("--seq-len", type=click.IntRange(min=2), default=16384, show_default=True)
 @click.option("--max-chunk-duration", type=float, default=10.0, show_default=True,
               help="Fine chunking: longest chunk in seconds.")
+@click.option("--repeats", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Runs of every case; the one with the median wall time is reported.")
 @click.option("--no-profile", is_flag=True, help="Skip the per-stage timing.")
 @click.option("--json-out", type=click.Path(dir_okay=False), default=None,
               help="Also write every figure as JSON here.")
 def bench_cmd(cuts, spm, num_docs, corpus_dir, pipelines, workers, seq_len, max_chunk_duration,
-              no_profile, json_out):
+              repeats, no_profile, json_out):
     """Documents/s, packed tokens/s (per core), audio hours/s, peak RSS and time per stage,
     for spelangy's C++ and Python cores and a Lhotse-native pipeline, on the same manifest."""
     import json
@@ -66,7 +69,7 @@ def bench_cmd(cuts, spm, num_docs, corpus_dir, pipelines, workers, seq_len, max_
         cuts, spm = corpus.cuts_path, corpus.spm_path
     log = lambda message: click.echo(message, err=True)  # noqa: E731
     report = run_bench(cuts, spm, names, worker_counts, seq_len, max_chunk_duration,
-                       not no_profile, log)
+                       not no_profile, log, repeats)
     click.echo(format_report(report))
     if json_out:
         with open(json_out, "w") as f:
