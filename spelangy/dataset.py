@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import torch
 
@@ -13,6 +13,9 @@ from .loading import ON_BAD_INPUT, SkipReport, load_shards
 from .state import LoaderStateTracker, check_topology, reshard_worker_state
 from .stream import ShardStream, StreamSettings
 from .vocab import VocabLayout
+
+if TYPE_CHECKING:
+    from .text_tokenizer import TextTokenizer
 
 OUTPUTS = ("packed", "ragged")
 
@@ -32,12 +35,31 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
 
     Resume: feed each batch to a `LoaderStateTracker`, save its `state_dict()` per rank,
     and call `load_state_dict()` on a fresh dataset before making the DataLoader.
+
+    Each worker reads its shard's documents once, into arrays it keeps across epochs (later
+    epochs only chunk, sample, interleave and pack). From DataLoader workers, batches cross
+    to the main process as ragged arrays and become `PackedBatch` on arrival.
+
+    Args:
+        sources: `SpeechTextSource` / `TextSource` objects with unique names; their weights
+            are token shares.
+        text_tokenizer: a SentencePiece `.model` path or a `TextTokenizer`.
+        chunking, sampling, packing: the settings objects (defaults: fine, deterministic,
+            concat rows of 16,384 tokens, one row per batch).
+        loss_on: `all`, `text` (no loss on audio targets) or `audio`.
+        seed: seeds the shuffles and the modality draws; rank, world_size: data parallelism.
+        num_epochs: None streams forever; N ends after every source gave N epochs.
+        speech_vocab_size: the speech codebook size; by default the cuts' own
+            `custom["speech_vocab_size"]`.
+        on_bad_input: `raise` (an error naming the file and cut) or `skip` (counted, logged).
+        backend: `cpp` (the C++ core) or `reference` (pure Python, same batches).
+        output: `packed` (PackedBatch) or `ragged` (RaggedBatch, for `DevicePacker`).
     """
 
     def __init__(
         self,
         sources: Sequence,
-        text_tokenizer: Union[str, os.PathLike, "TextTokenizer"],  # noqa: F821
+        text_tokenizer: Union[str, os.PathLike, "TextTokenizer"],
         chunking: Optional[ChunkingConfig] = None,
         sampling: Optional[SamplingConfig] = None,
         packing: Optional[PackingConfig] = None,

@@ -1,6 +1,8 @@
-# Shared pytest set-up: tests marked `cuda` skip without a GPU unless one is required.
+# Shared pytest set-up: tests marked `cuda` skip without a GPU unless one is required, and
+# a fresh, printed numpy seed for the random tests.
 import os
 
+import numpy as np
 import pytest
 
 _REQUIRE_CUDA = os.environ.get("SPELANGY_REQUIRE_CUDA") == "1"
@@ -25,3 +27,11 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_setup(item):
     if "cuda" in item.keywords and _REQUIRE_CUDA and not _cuda_available():
         pytest.fail("SPELANGY_REQUIRE_CUDA=1 but torch.cuda.is_available() is False", pytrace=False)
+
+
+@pytest.fixture
+def rng():
+    """A generator with a fresh seed, printed so that a failing draw can be replayed."""
+    seed = int(np.random.SeedSequence().entropy)
+    print(f"numpy seed {seed}")
+    return np.random.default_rng(seed)

@@ -18,11 +18,6 @@ b1, b2, b3, b4 = (V.speech_offset + i for i in (1, 2, 3, 4))
 FIELDS = ("tokens", "labels", "position_ids", "modality", "cu_seqlens")
 
 
-@pytest.fixture
-def rng():
-    seed = int(np.random.SeedSequence().entropy)
-    print(f"numpy seed {seed}")
-    return np.random.default_rng(seed)
 
 
 def worked_example(loss_on: str) -> RaggedBatch:

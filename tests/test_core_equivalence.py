@@ -24,11 +24,6 @@ VOCAB = VocabLayout(text_vocab_size=150, speech_vocab_size=64)
 FIELDS = ("tokens", "labels", "position_ids", "modality", "cu_seqlens")
 
 
-@pytest.fixture
-def rng():
-    seed = int(np.random.SeedSequence().entropy)
-    print(f"numpy seed {seed}")  # shown by pytest when the test fails: replays the inputs
-    return np.random.default_rng(seed)
 
 
 def assert_same(a, b, what=""):

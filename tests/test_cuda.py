@@ -13,11 +13,6 @@ pytestmark = pytest.mark.cuda
 FIELDS = ("tokens", "labels", "position_ids", "modality", "cu_seqlens")
 
 
-@pytest.fixture
-def rng():
-    seed = int(np.random.SeedSequence().entropy)
-    print(f"numpy seed {seed}")
-    return np.random.default_rng(seed)
 
 
 def assert_same(cpu, gpu):
