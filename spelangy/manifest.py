@@ -53,19 +53,81 @@ def _open(path: str):
     return open(path, "rb")
 
 
+def _fast_inflater():
+    """ISA-L's inflater (python-isal) when installed: about 3x zlib 1.2.13 on manifests."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return None
+    return isal_zlib
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_READ_BLOCK = 1 << 18
+
+
+def inflate_lines(f, inflater, block_size: int = _READ_BLOCK) -> Iterator[bytes]:
+    """The lines of the gzip file `f` (opened "rb"), exactly as `gzip.open(...)` yields them.
+
+    Members are inflated with `inflater.decompressobj` block by block and split into lines
+    here, because isal's own `igzip.open` drops what it inflated from its last read (up to
+    512 KiB of the file) when the stream is truncated; this way a truncated manifest yields every complete line
+    before its EOFError, as the gzip module does. Concatenated members and zero padding
+    after a member are read as the gzip module reads them; anything else after a member is
+    "Not a gzipped file". A corrupt member (bad data, CRC or length) raises the inflater's
+    error, possibly before the lines of the last block read.
+    """
+    member = None  # None between members: the next bytes must start one
+    rest = pending = b""
+    while True:
+        block = f.read(block_size)
+        if not block:
+            break
+        block, pending = pending + block, b""
+        while block:
+            if member is None or member.eof:
+                block = block.lstrip(b"\0") if member is not None else block
+                if len(block) < 2:
+                    pending = block
+                    break
+                if block[:2] != _GZIP_MAGIC:
+                    raise gzip.BadGzipFile(f"Not a gzipped file ({block[:2]!r})")
+                member = inflater.decompressobj(31)  # 31: a gzip header and trailer
+            out = member.decompress(block)
+            block = member.unused_data if member.eof else b""
+            if out:
+                lines = (rest + out).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    yield line + b"\n"
+    if pending:
+        raise gzip.BadGzipFile(f"Not a gzipped file ({pending!r})")
+    if member is not None and not member.eof:
+        raise EOFError("Compressed file ended before the end-of-stream marker was reached")
+    if rest:
+        yield rest
+
+
+def _read_errors(inflater) -> tuple:
+    errors = (EOFError, OSError, zlib.error)
+    return errors + (inflater.error,) if inflater is not None else errors
+
+
 def iter_lines(path: str, source: str) -> Iterator[Tuple[int, bytes]]:
     """`(line_index, line)` for every non-blank line; line_index + 1 is the line number.
 
     Blank lines are not documents; they are passed over, so indices may have gaps but always
     give the exact line for error messages.
     """
+    inflater = _fast_inflater() if path.endswith(".gz") and not is_remote(path) else None
     index = -1
     try:
-        with _open(path) as f:
-            for index, line in enumerate(f):
+        with open(path, "rb") if inflater is not None else _open(path) as f:
+            lines = inflate_lines(f, inflater) if inflater is not None else f
+            for index, line in enumerate(lines):
                 if line.strip():
                     yield index, line
-    except (EOFError, OSError, zlib.error) as exc:
+    except _read_errors(inflater) as exc:
         # A truncated or corrupt gzip stream ends the manifest early: never silently.
         raise BadInputError(f"unreadable manifest after line {index + 1}: {exc}",
                             source=source, path=path) from exc
