@@ -85,7 +85,8 @@ def median_time(fn, repeats: int) -> float:
 
 
 def bench_cpu(rng, repeats: int):
-    from spelangy.build import _empty_outputs, _host_inputs
+    from spelangy._core_cpp import host_arrays
+    from spelangy.build import _empty_outputs
 
     print("\n## CPU batch builder: `build_batch` (allocates its tensors) and the builder alone "
           "(into reused tensors)")
@@ -95,7 +96,7 @@ def bench_cpu(rng, repeats: int):
         for b in BATCH_SIZES:
             r = synthetic_ragged(rng, b, seq_len)
             t_total = median_time(lambda: build_batch(r), repeats)
-            inputs, outputs = _host_inputs(r), _empty_outputs(r, torch.device("cpu"))
+            inputs, outputs = host_arrays(r), _empty_outputs(r, torch.device("cpu"))
             args = ([a.ctypes.data for a in inputs] + [r.num_pieces, b, seq_len, r.pad_id, 7]
                     + [t.data_ptr() for t in outputs])
             t = median_time(lambda: _C.build_batch_cpu(*args), repeats)
@@ -115,7 +116,8 @@ def cuda_time(fn, repeats: int) -> float:
 
 
 def bench_gpu(rng, repeats: int):
-    from spelangy.build import _empty_outputs, _host_inputs
+    from spelangy._core_cpp import host_arrays
+    from spelangy.build import _empty_outputs
 
     dev = torch.device("cuda")
     big = torch.empty(1 << 28, dtype=torch.uint8, device=dev)
@@ -128,7 +130,7 @@ def bench_gpu(rng, repeats: int):
     for seq_len in SEQ_LENS:
         for b in BATCH_SIZES:
             r = synthetic_ragged(rng, b, seq_len)
-            host = [torch.from_numpy(a).pin_memory() for a in _host_inputs(r)]
+            host = [torch.from_numpy(a).pin_memory() for a in host_arrays(r)]
             inputs = [t.to(dev) for t in host]
             outputs = _empty_outputs(r, dev)
             args = ([t.data_ptr() for t in inputs] + [r.num_pieces, b, seq_len, r.pad_id, 7]
