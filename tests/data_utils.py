@@ -20,6 +20,8 @@
     train_tiny_spm(texts, path, vocab_size=150) -> Path
         A SentencePiece unigram model trained in-process (hard_vocab_limit=False).
     write_text_jsonl(path, texts, ids=None) -> Path
+    make_training_corpus(root, num_docs, sentences_per_text) -> Path
+        A recipe-shaped corpus directory (cuts, spm.model, text.jsonl) from a fresh seed.
         One {"text": ...} (plus "id" when ids is given) per line; gzip when path ends in .gz.
     random_text(rng, num_sentences) -> str
         Sentences of lexicon words with commas, quotes and ., ?, ! sentence ends.
@@ -172,3 +174,14 @@ def export_shar(cuts_path, out_dir, shard_size: int = 2) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     cuts.to_shar(out_dir, fields=fields, shard_size=shard_size)
     return out_dir
+
+
+def make_training_corpus(root, num_docs: int, sentences_per_text: int) -> Path:
+    """A corpus directory as the recipes write it (cuts, spm.model, text.jsonl), drawn from a
+    fresh seed: what `spelangy train --data` and the trainer examples read."""
+    seed = int(np.random.default_rng().integers(1 << 30))
+    cuts, _ = make_tiny_corpus(root, num_docs=num_docs, seed=seed)
+    rng = np.random.default_rng(seed)
+    write_text_jsonl(cuts.parent / "text.jsonl",
+                     [random_text(rng, sentences_per_text) for _ in range(8)])
+    return cuts.parent

@@ -3,10 +3,9 @@ import importlib.util
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from data_utils import make_tiny_corpus, random_text, write_text_jsonl
+from data_utils import make_training_corpus
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -20,12 +19,7 @@ def load_example(name):
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus")
-    seed = int(np.random.default_rng().integers(1 << 30))
-    cuts, _ = make_tiny_corpus(root, num_docs=6, seed=seed)
-    rng = np.random.default_rng(seed)
-    write_text_jsonl(cuts.parent / "text.jsonl", [random_text(rng, 10) for _ in range(8)])
-    return cuts.parent
+    return make_training_corpus(tmp_path_factory.mktemp("corpus"), 6, 10)
 
 
 def test_plain_loop_trains_and_resumes_exactly(corpus, tmp_path):

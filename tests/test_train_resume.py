@@ -10,10 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from data_utils import make_tiny_corpus, random_text, write_text_jsonl
+from data_utils import make_training_corpus
 
 SPELANGY = Path(sys.executable).parent / "spelangy"
 COMPARED = ("step", "loss", "loss_text", "loss_audio", "loss_special", "lr", "source_shares",
@@ -22,12 +21,7 @@ COMPARED = ("step", "loss", "loss_text", "loss_audio", "loss_special", "lr", "so
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus")
-    seed = int(np.random.default_rng().integers(1 << 30))
-    cuts, _ = make_tiny_corpus(root, num_docs=8, seed=seed)
-    rng = np.random.default_rng(seed)
-    write_text_jsonl(cuts.parent / "text.jsonl", [random_text(rng, 12) for _ in range(8)])
-    return cuts.parent
+    return make_training_corpus(tmp_path_factory.mktemp("corpus"), 8, 12)
 
 
 def train(tmp_path, config, output_dir, steps, corpus, *extra, nproc=2):
