@@ -10,7 +10,7 @@ echo "[test] C++ unit tests (ctest)"
 .venv/bin/cmake -S . -B build/ctest -DSPELANGY_BUILD_TESTS=ON -DSPELANGY_CUDA=OFF \
   -DCMAKE_BUILD_TYPE=Release -DPython_EXECUTABLE="$PWD/.venv/bin/python" \
   -Dpybind11_DIR="$(.venv/bin/python -m pybind11 --cmakedir)" >/dev/null
-.venv/bin/cmake --build build/ctest --target spelangy_core_test -j2 >/dev/null
+.venv/bin/cmake --build build/ctest --target spelangy_core_test spelangy_json_scanner_test -j2 >/dev/null
 .venv/bin/ctest --test-dir build/ctest --output-on-failure
 
 echo "[test] pytest"

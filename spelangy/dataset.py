@@ -26,12 +26,15 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
     Use with `DataLoader(ds, batch_size=None, num_workers=N)`: every item is a whole batch
     (`PackedBatch`, or `RaggedBatch` with `output="ragged"` for the GPU packing path).
 
-    Sharding: document i of each source belongs to shard i % (world_size * num_workers), so
-    in one epoch every document is used exactly once across all ranks and workers. Each
-    epoch reshuffles every shard's documents and re-draws modalities. Without `num_epochs`
-    the stream never ends; with it, every worker of every rank yields the same number of
-    batches (the longest shard's count; others end with all-padding batches), which costs
-    one pass over all shards' documents at the start.
+    Sharding: by default document i of each source belongs to shard
+    i % (world_size * num_workers); a `SpeechTextSource` over several manifest files with
+    `shard_by="file"` gives file k, whole, to shard k % (world_size * num_workers), so that
+    each worker opens only its own files. Either way, in one epoch every document is used
+    exactly once across all ranks and workers. Each epoch reshuffles every shard's documents
+    and re-draws modalities. Without `num_epochs` the stream never ends; with it, every
+    worker of every rank yields the same number of batches (the longest shard's count;
+    others end with all-padding batches), which costs one pass over all shards' documents
+    (every file, whatever the sharding) at the start.
 
     Resume: feed each batch to a `LoaderStateTracker`, save its `state_dict()` per rank,
     and call `load_state_dict()` on a fresh dataset before making the DataLoader.
@@ -185,8 +188,9 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
                 f"have fewer documents than world_size * num_workers"
             )
         target = None
-        if self.num_epochs is not None:
+        if counting:
             # Every shard must yield the same number of batches: count them all, no messages.
+            # (A single shard just ends where its documents do.)
             target = max(
                 ShardStream(settings, [p[s] for p in per_source], s, core, SkipReport()).count_batches()
                 for s in range(num_shards)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 from .errors import BadInputError
 
@@ -43,13 +43,14 @@ def load_shards(
 
     Skips are reported for `own_shard` only: each shard's worker reports its own.
 
-    Document i of the manifest belongs to shard i % num_shards in every epoch, so each shard
-    reads, parses and tokenizes only its own documents, and every document is in exactly one
-    shard. Items of other shards are skipped unparsed.
+    The source says which shard each item is in (`iter_sharded`, see
+    `SpeechTextSource.shard_by`); a source with only `iter_raw` puts item i in shard
+    i % num_shards. Either way the rule is the same in every epoch, every document is in
+    exactly one shard, and each shard parses and tokenizes only its own documents: items of
+    other shards are skipped unparsed.
     """
     shards: Dict[int, list] = {s: [] for s in range(num_shards) if wanted is None or s in wanted}
-    for index, raw in source.iter_raw():
-        shard = index % num_shards
+    for shard, index, raw in _sharded_items(source, num_shards, wanted):
         if shard not in shards:
             continue
         try:
@@ -60,3 +61,10 @@ def load_shards(
             if shard == own_shard:
                 skips.add(source.name, error)
     return shards
+
+
+def _sharded_items(source, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
+    """`(shard, index, raw)` for the items of `source`."""
+    if hasattr(source, "iter_sharded"):
+        return source.iter_sharded(num_shards, wanted)
+    return ((index % num_shards, index, raw) for index, raw in source.iter_raw())

@@ -8,7 +8,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Generator, Iterator, Optional, Tuple
 
 from .errors import BadInputError, SpelangyError
 
@@ -113,11 +113,12 @@ def _read_errors(inflater) -> tuple:
     return errors + (inflater.error,) if inflater is not None else errors
 
 
-def iter_lines(path: str, source: str) -> Iterator[Tuple[int, bytes]]:
+def iter_lines(path: str, source: str) -> Generator[Tuple[int, bytes], None, int]:
     """`(line_index, line)` for every non-blank line; line_index + 1 is the line number.
 
     Blank lines are not documents; they are passed over, so indices may have gaps but always
-    give the exact line for error messages.
+    give the exact line for error messages. The generator returns the number of lines read,
+    blank ones included (what comes after the last document counts too).
     """
     inflater = _fast_inflater() if path.endswith(".gz") and not is_remote(path) else None
     index = -1
@@ -131,6 +132,7 @@ def iter_lines(path: str, source: str) -> Iterator[Tuple[int, bytes]]:
         # A truncated or corrupt gzip stream ends the manifest early: never silently.
         raise BadInputError(f"unreadable manifest after line {index + 1}: {exc}",
                             source=source, path=path) from exc
+    return index + 1
 
 
 def iter_shar(path: str) -> Iterator:

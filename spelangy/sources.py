@@ -1,7 +1,9 @@
 # Data sources: where documents come from, read lazily, turned into arrays one at a time.
-"""Sources are cheap to pickle (a name, a weight, a path) so DataLoader workers each open
+"""Sources are cheap to pickle (a name, a weight, paths) so DataLoader workers each open
 their own reader. `iter_raw` yields items unparsed where it can, so a worker skips the
-items of other shards for the price of reading a line; `to_document` does the real work.
+items of other shards for the price of reading a line; `iter_sharded` also says which shard
+each item is in, and opens only the wanted shards' files where the sharding allows it;
+`to_document` does the real work.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .convert import cut_to_document
 from .documents import SpeechDocument, TextDocument
 from .errors import BadInputError, SpelangyError
 from .manifest import Where, check_path, cut_from_line, is_remote, iter_lines, iter_shar
+from .manifest_files import SHARD_BY, check_enough_files, iter_files, iter_sharded
 
 MEMORY = "<memory>"
 
@@ -39,54 +42,110 @@ class SpeechTextSource:
     """Speech-text documents from Lhotse cuts: one cut is one document.
 
     `cuts` is a `cuts.jsonl` / `cuts.jsonl.gz` manifest (a local path, a URL, or a `pipe:`
-    command), a Lhotse Shar directory, or an in-memory `lhotse.CutSet` (pickled whole into
-    each worker, so keep those small). `speech_tokenizer` (an object with `frame_shift`,
-    `vocab_size` and `encode(samples, sampling_rate)`) makes speech tokens from the audio of
-    cuts that have no `speech_tokens` array. `reader` picks how JSONL lines become documents:
-    `fast` (default) reads the JSON straight into arrays (`spelangy.fastpath`), `lhotse`
-    builds Lhotse objects first; both give identical documents and errors.
+    command), a list of such manifests (e.g. Lhotse's `cuts.000000.jsonl.gz`, ...: their
+    lines, file after file, are the documents), a Lhotse Shar directory, or an in-memory
+    `lhotse.CutSet` (pickled whole into each worker, so keep those small). `speech_tokenizer`
+    (an object with `frame_shift`, `vocab_size` and `encode(samples, sampling_rate)`) makes
+    speech tokens from the audio of cuts that have no `speech_tokens` array. `reader` picks
+    how JSONL lines become documents: `fast` (default) reads the JSON straight into arrays
+    (`spelangy.fastpath`), `lhotse` builds Lhotse objects first; both give identical
+    documents and errors.
+
+    `shard_by` splits the documents over the world_size * num_workers shards:
+    `document` (default): document i goes to shard i % num_shards, a list of files counting
+    as the files joined into one; every worker reads every file. `file`: file k goes to
+    shard k % num_shards with all its documents and a worker opens only its own files,
+    which scales with workers on gzip manifests; it needs a list of at least num_shards
+    JSONL manifests (an in-memory CutSet counts as one file).
     """
 
     def __init__(self, name: str, cuts, weight: float = 1.0, speech_tokenizer=None,
-                 reader: str = "fast"):
+                 reader: str = "fast", shard_by: str = "document"):
         self.weight = _check_name_weight("SpeechTextSource", name, weight)
         self.name = name
         self.speech_tokenizer = speech_tokenizer
-        if reader not in READERS:
-            raise SpelangyError(f"SpeechTextSource {name!r}: reader must be one of {READERS}, "
-                                f"got {reader!r}")
-        self.reader = reader
+        for setting, value, choices in (("reader", reader, READERS),
+                                        ("shard_by", shard_by, SHARD_BY)):
+            if value not in choices:
+                raise SpelangyError(f"SpeechTextSource {name!r}: {setting} must be one of "
+                                    f"{choices}, got {value!r}")
+        self.reader, self.shard_by = reader, shard_by
         self._cuts = None
-        if isinstance(cuts, (str, os.PathLike)):
+        if isinstance(cuts, (list, tuple)):
+            self._init_manifests(cuts)
+        elif isinstance(cuts, (str, os.PathLike)):
             self.path = check_path(cuts, f"SpeechTextSource {name!r}: cuts manifest")
             self.kind = "shar" if not is_remote(self.path) and Path(self.path).is_dir() else "jsonl"
             if self.kind == "shar" and not any(Path(self.path).glob("cuts.*.jsonl*")):
                 raise SpelangyError(f"SpeechTextSource {name!r}: {self.path} is a directory but "
                                     f"not a Lhotse Shar directory (no cuts.*.jsonl.gz)")
+            if self.kind == "shar" and shard_by == "file":
+                raise SpelangyError(
+                    f"SpeechTextSource {name!r}: shard_by='file' takes a list of JSONL "
+                    f"manifests, not a Shar directory ({self.path})")
+            self.paths = (self.path,)
         else:
             from lhotse import CutSet
 
             if not isinstance(cuts, CutSet):
                 raise SpelangyError(
-                    f"SpeechTextSource {name!r}: cuts must be a manifest path, a Shar directory "
-                    f"or a lhotse.CutSet, got {type(cuts).__name__}")
+                    f"SpeechTextSource {name!r}: cuts must be a manifest path, a list of "
+                    f"manifest paths, a Shar directory or a lhotse.CutSet, "
+                    f"got {type(cuts).__name__}")
             self.path, self.kind, self._cuts = MEMORY, "memory", cuts
+            self.paths = (MEMORY,)
+
+    def _init_manifests(self, cuts) -> None:
+        what = f"SpeechTextSource {self.name!r}"
+        if not cuts:
+            raise SpelangyError(f"{what}: the list of cuts manifests is empty")
+        paths = []
+        for item in cuts:
+            if not isinstance(item, (str, os.PathLike)):
+                raise SpelangyError(f"{what}: cuts must be a manifest path or a list of manifest "
+                                    f"paths, got a list holding {type(item).__name__}")
+            path = check_path(item, f"{what}: cuts manifest")
+            if not is_remote(path) and Path(path).is_dir():
+                raise SpelangyError(f"{what}: a list of cuts may hold only JSONL manifests, "
+                                    f"{path} is a directory")
+            paths.append(path)
+        self.kind, self.paths = "jsonl", tuple(paths)
+        self.path = paths[0] if len(paths) == 1 else None  # one file: as the single path
 
     def __repr__(self) -> str:
-        return f"SpeechTextSource({self.name!r}, {self.path!r}, weight={self.weight})"
+        where = self.path if self.path is not None else list(self.paths)
+        return f"SpeechTextSource({self.name!r}, {where!r}, weight={self.weight})"
 
-    def iter_raw(self) -> Iterator[Tuple[int, object]]:
-        """`(index, raw)` in manifest order: raw line bytes for JSONL (index = line number - 1),
-        cuts for Shar and in-memory sets."""
+    def iter_raw(self) -> Iterator[Tuple[object, object]]:
+        """`(index, raw)` in manifest order: raw line bytes for JSONL, cuts for Shar and
+        in-memory sets. The index is the line number - 1 for one JSONL file, `(file number,
+        line number - 1)` for several, the cut's position otherwise."""
         if self.kind == "jsonl":
-            return iter_lines(self.path, self.name)
+            if len(self.paths) == 1:
+                return iter_lines(self.paths[0], self.name)
+            return iter_files(self.paths, self.name)
         if self.kind == "shar":
             return enumerate(iter_shar(self.path))
         return enumerate(self._cuts)
 
-    def to_document(self, index: int, raw, text_tokenizer) -> SpeechDocument:
+    def iter_sharded(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
+        """`(shard, index, raw)` covering the shards in `wanted` (all when None), under
+        `shard_by`; `index` and `raw` go to `to_document`. With `shard_by="file"`, only the
+        wanted shards' files are opened."""
         if self.kind == "jsonl":
-            where = Where(self.name, self.path, index + 1)
+            return iter_sharded(self.paths, self.name, self.shard_by, num_shards, wanted)
+        if self.shard_by == "file":  # an in-memory CutSet is one file
+            check_enough_files(self.name, 1, num_shards)
+            return ((0, index, raw) for index, raw in self.iter_raw())
+        return ((index % num_shards, index, raw) for index, raw in self.iter_raw())
+
+    def _where(self, index) -> Where:
+        file, line = index if isinstance(index, tuple) else (0, index)
+        return Where(self.name, self.paths[file], line + 1)
+
+    def to_document(self, index, raw, text_tokenizer) -> SpeechDocument:
+        if self.kind == "jsonl":
+            where = self._where(index)
             if self.reader == "fast":
                 from .fastpath import line_to_document
 
@@ -105,8 +164,7 @@ class SpeechTextSource:
     def speech_vocab_size(self) -> Optional[int]:
         """From the first cut's `custom["speech_vocab_size"]`, else the speech tokenizer's."""
         for index, raw in self.iter_raw():
-            cut = cut_from_line(raw, Where(self.name, self.path, index + 1)) \
-                if self.kind == "jsonl" else raw
+            cut = cut_from_line(raw, self._where(index)) if self.kind == "jsonl" else raw
             size = (getattr(cut, "custom", None) or {}).get("speech_vocab_size")
             if size is not None:
                 return int(size)

@@ -1,6 +1,8 @@
 # The benchmark pieces: corpus generator, Lhotse-native baseline, harness and CLI (no timings).
 import gzip
 import json
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -131,6 +133,7 @@ def test_pipelines_pack_the_same_tokens(corpus):
                for name in ("cpp", "reference", "lhotse")}
     tokens = {r.tokens for r in results.values()}
     rows = {r.rows for r in results.values()}
+    assert all(0 < r.first_batch_seconds <= r.seconds for r in results.values())
     assert len(tokens) == 1 and len(rows) == 1
     (n,), (num_rows,) = tokens, rows
     assert num_rows == -(-n // 2048)
@@ -141,6 +144,32 @@ def test_pipelines_pack_the_same_tokens(corpus):
     assert cpp.core_seconds is not None and all(v >= 0 for v in cpp.seconds.values())
 
 
+def test_batches_of_several_rows_hold_the_same_rows(corpus):
+    import torch
+
+    from spelangy.bench.cases import Case, run_case
+    from spelangy.bench.lhotse_native import LhotseNativeDataset, LhotseNativePipeline
+
+    batch_size = int(np.random.default_rng().integers(2, 5))
+    pipeline = LhotseNativePipeline(corpus.cuts_path, corpus.spm_path, 1024)
+    rows = list(LhotseNativeDataset(pipeline))
+    batches = list(LhotseNativeDataset(pipeline, batch_size=batch_size))
+    assert len(batches) == -(-len(rows) // batch_size)
+    for i, batch in enumerate(batches):
+        group = rows[i * batch_size:(i + 1) * batch_size]
+        for key in ("tokens", "labels", "position_ids", "modality"):
+            assert torch.equal(batch[key], torch.cat([r[key] for r in group]))
+        # cu_seqlens over the flattened batch: each row's boundaries shifted by its offset
+        expected = np.unique(np.concatenate([r["cu_seqlens"].numpy() + j * 1024
+                                             for j, r in enumerate(group)]))
+        assert np.array_equal(batch["cu_seqlens"].numpy(), expected)
+        assert batch["num_tokens"] == sum(r["num_tokens"] for r in group)
+    paths = (str(corpus.cuts_path), str(corpus.spm_path), 1024)
+    results = [run_case(Case(name, 0, *paths, batch_size=batch_size)) for name in ("cpp", "lhotse")]
+    assert results[0].tokens == results[1].tokens == sum(r["num_tokens"] for r in rows)
+    assert results[0].rows == results[1].rows == len(batches)
+
+
 def test_warm_case_measures_later_epochs_only(corpus):
     from spelangy.bench.cases import Case, run_case
 
@@ -148,6 +177,7 @@ def test_warm_case_measures_later_epochs_only(corpus):
     cold = run_case(Case("cpp", 0, *paths))
     warm = run_case(Case("cpp-warm", 0, *paths, max_batches=cold.rows, warm_epochs=2))
     assert (warm.rows, warm.epochs) == (2 * cold.rows, 2)
+    assert warm.first_batch_seconds == 0  # its first batches are off the clock
     assert warm.tokens == warm.rows * 2048  # an endless stream: every row is full
     assert 0 < warm.cpu_seconds < cold.cpu_seconds  # the manifest is read off the clock
     with pytest.raises(ValueError, match="cpp-warm needs max_batches"):
@@ -194,3 +224,97 @@ def test_manifest_stats(corpus, cuts):
     assert seconds == pytest.approx(sum(c.duration for c in cuts))
     with gzip.open(corpus.cuts_path, "rb") as f:
         assert size == len(f.read())
+
+
+@pytest.fixture(scope="module")
+def split_corpus(tmp_path_factory):
+    return generate_corpus(tmp_path_factory.mktemp("bench") / "split",
+                           replace(SPEC, num_docs=5, manifest_files=3))
+
+
+def test_corpus_in_several_files_is_written_in_contiguous_blocks(split_corpus, tmp_path):
+    from lhotse import CutSet
+
+    assert [p.name for p in split_corpus.cuts_paths] == [
+        "cuts.000000.jsonl.gz", "cuts.000001.jsonl.gz", "cuts.000002.jsonl.gz"]
+    assert [[c.id for c in CutSet.from_file(p)] for p in split_corpus.cuts_paths] == [
+        ["doc000000", "doc000001"], ["doc000002", "doc000003"], ["doc000004"]]
+    with pytest.raises(ValueError, match="3 manifest files: use Corpus.cuts_paths"):
+        split_corpus.cuts_path
+    with pytest.raises(ValueError, match="manifest_files must be in"):
+        replace(SPEC, manifest_files=4)
+    # Another layout of the same documents in the same directory: the old files go.
+    directory = tmp_path / "relaid"
+    generate_corpus(directory, replace(SPEC, manifest_files=2))
+    one = generate_corpus(directory, SPEC)
+    assert sorted(p.name for p in directory.glob("cuts*")) == ["cuts.jsonl.gz"]
+    assert [c.id for c in CutSet.from_file(one.cuts_path)] == ["doc000000", "doc000001",
+                                                               "doc000002"]
+
+
+def test_lhotse_native_workers_take_whole_files(split_corpus, corpus):
+    def ids(pipeline, worker, workers):
+        return [c.id for c in pipeline.worker_cuts(worker, workers)]
+
+    files = LhotseNativePipeline(split_corpus.cuts_paths, split_corpus.spm_path)
+    every = [f"doc{i:06d}" for i in range(5)]
+    assert ids(files, 0, 1) == every
+    assert ids(files, 0, 2) == every[:2] + every[4:] and ids(files, 1, 2) == every[2:4]
+    assert [ids(files, k, 3) for k in range(3)] == [every[:2], every[2:4], every[4:]]
+    one = LhotseNativePipeline(corpus.cuts_path, corpus.spm_path)  # one file: every k-th cut
+    assert [ids(one, k, 2) for k in range(2)] == [["doc000000", "doc000002"], ["doc000001"]]
+
+
+def test_pipelines_pack_the_same_tokens_over_files(split_corpus, tmp_path):
+    from spelangy.bench.cases import Case, run_case
+    from spelangy.bench.harness import manifest_stats
+
+    paths = [str(p) for p in split_corpus.cuts_paths]
+    joined = tmp_path / "cuts.jsonl"
+    joined.write_bytes(b"".join(gzip.decompress(Path(p).read_bytes()) for p in paths))
+    spm_path = str(split_corpus.spm_path)
+    single = run_case(Case("cpp", 0, str(joined), spm_path, 2048))
+    for name, workers in (("cpp", 0), ("reference", 0), ("lhotse", 0), ("lhotse", 2)):
+        result = run_case(Case(name, workers, paths, spm_path, 2048))
+        assert result.tokens == single.tokens, (name, workers)
+    by_file = run_case(Case("cpp", 2, paths, spm_path, 2048, max_batches=single.rows))
+    assert by_file.rows == single.rows and by_file.tokens == single.rows * 2048
+    assert manifest_stats(paths) == manifest_stats(joined)
+    assert manifest_stats(paths)[0] == 5
+
+
+def test_bench_command_wires_manifest_files(split_corpus, monkeypatch, tmp_path):
+    import spelangy.bench.corpus
+    import spelangy.bench.harness
+    from spelangy.cli import main
+
+    calls = {}
+
+    def fake_generate(directory, spec, progress=False):
+        calls["generate"] = (directory, spec)
+        return split_corpus
+
+    def fake_run(cuts, spm, *args):
+        calls["run"] = (cuts, spm)
+        return spelangy.bench.harness.BenchReport(cuts, spm, 5, 60.0, 1000, 4096)
+
+    monkeypatch.setattr(spelangy.bench.corpus, "generate_corpus", fake_generate)
+    monkeypatch.setattr(spelangy.bench.harness, "run_bench", fake_run)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    paths = [str(p) for p in split_corpus.cuts_paths]
+    result = CliRunner().invoke(main, ["bench", "--num-docs", "5", "--manifest-files", "3",
+                                       "--workers", "0,3"])
+    assert result.exit_code == 0, result.output
+    directory, spec = calls["generate"]
+    assert directory == str(tmp_path / "spelangy" / "bench-5-files3")
+    assert (spec.num_docs, spec.manifest_files) == (5, 3)
+    assert calls["run"] == (paths, str(split_corpus.spm_path))
+    cuts = [arg for p in paths for arg in ("--cuts", p)]
+    result = CliRunner().invoke(main, ["bench", *cuts, "--spm", str(split_corpus.spm_path)])
+    assert result.exit_code == 0 and calls["run"][0] == paths
+    for args, message in (
+            (cuts + ["--spm", paths[0], "--manifest-files", "2"], "--manifest-files is for the"),
+            (cuts + ["--spm", paths[0], "--workers", "4"], "3 manifest files are sharded by file"),
+            (["--num-docs", "2", "--manifest-files", "3"], "at least as many documents")):
+        result = CliRunner().invoke(main, ["bench", *args])
+        assert result.exit_code != 0 and message in result.output, result.output

@@ -56,9 +56,11 @@ def test_every_document_exactly_once_and_equal_batch_counts(world_size, num_work
 
 def test_padding_rows_carry_no_loss():
     rng = np.random.default_rng()
-    batches = take(make_dataset([speech_source(rng, n=3)], num_epochs=1), 0)
-    last = batches[-1]
-    pad = last.modality == Modality.PAD
+    for _ in range(5):  # a draw that fills its last row exactly has no padding: draw again
+        last = take(make_dataset([speech_source(rng, n=3)], num_epochs=1), 0)[-1]
+        pad = last.modality == Modality.PAD
+        if pad.any():
+            break
     assert pad.any()
     assert (last.labels[pad] == -100).all() and (last.tokens[pad] == make_dataset(
         [speech_source(rng, n=1)]).vocab.pad).all()

@@ -72,10 +72,19 @@ void WordTokenCache::lookup(std::string_view words, Lookup* out) const {
   out->hit_ids.reserve(2 * n);
   out->missing.clear();
   std::unordered_map<std::string_view, int64_t> missing_index;
+  out->hashes.resize(n);
+  for (size_t i = 0; i < n; ++i) out->hashes[i] = hash_bytes(out->words[i]);
   std::lock_guard<std::mutex> lock(mutex_);
+  // The table outgrows the caches the manifest's bytes stream through, so the probes of the
+  // words a few ahead are started early and their misses overlap.
+  constexpr size_t kPrefetchDistance = 8;
+  const size_t mask = slots_.empty() ? 0 : slots_.size() - 1;
   for (size_t i = 0; i < n; ++i) {
+    if (!slots_.empty() && i + kPrefetchDistance < n) {
+      __builtin_prefetch(&slots_[out->hashes[i + kPrefetchDistance] & mask]);
+    }
     const std::string_view w = out->words[i];
-    const Slot& slot = find(w, hash_bytes(w));
+    const Slot& slot = find(w, out->hashes[i]);
     if (slot.used) {
       out->begin[i] = static_cast<int64_t>(out->hit_ids.size());
       out->length[i] = slot.ids_length;

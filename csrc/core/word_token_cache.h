@@ -33,6 +33,7 @@ class WordTokenCache {
   // One document's words looked up: the ids of the cached ones, and the distinct others.
   struct Lookup {
     std::vector<std::string_view> words;
+    std::vector<uint64_t> hashes;   // per word
     std::vector<int64_t> begin;     // per word: into hit_ids, or -1 - index into missing
     std::vector<uint32_t> length;   // per word: ids of a cached word
     std::vector<int32_t> hit_ids;   // the cached words' ids, back to back

@@ -7,7 +7,7 @@ import resource
 import sys
 import time
 from dataclasses import asdict, dataclass
-from typing import Optional
+from typing import List, Optional, Union
 
 PIPELINES = {
     "cpp": "spelangy, C++ core, fast manifest path",
@@ -23,14 +23,18 @@ PAD = 3  # Modality.PAD
 class Case:
     pipeline: str
     workers: int
-    cuts_path: str
+    cuts_path: Union[str, List[str]]
+    """One manifest, or several files: then spelangy shards by file and the Lhotse-native
+    pipeline gives each worker its own files."""
     spm_path: str
     seq_len: int = 16384
     max_chunk_duration: float = 10.0
+    batch_size: int = 1
+    """Rows per batch (per DataLoader item), in every pipeline."""
     max_batches: Optional[int] = None
     """spelangy with workers streams without an epoch limit (an epoch limit makes every
-    worker count all shards first); the run stops after this many rows, one epoch's worth.
-    `cpp-warm` first takes this many rows off the clock (the first epoch, which reads the
+    worker count all shards first); the run stops after this many batches, one epoch's worth.
+    `cpp-warm` first takes this many batches off the clock (the first epoch, which reads the
     manifest), then measures `warm_epochs` times as many (later epochs, from the arrays each
     worker kept)."""
     warm_epochs: int = 5
@@ -40,25 +44,29 @@ class Case:
 class CaseResult:
     pipeline: str
     workers: int
-    rows: int
+    rows: int  # batches (DataLoader items) of `batch_size` rows
     tokens: int  # packed tokens, padding excluded
     seconds: float  # wall clock
     cpu_seconds: float  # user + system time of the main process and its workers
     rss_main_mib: float
     rss_worker_mib: float  # largest worker; 0 without workers
     epochs: float = 1.0  # passes over the manifest's documents that the clock saw
+    first_batch_seconds: float = 0.0  # wall clock until the first batch (0 for cpp-warm)
 
 
 def spelangy_dataset(case: Case, num_epochs: Optional[int]):
     from spelangy import ChunkingConfig, InterleavedDataset, PackingConfig, SamplingConfig
+    from spelangy.manifest_files import path_list
     from spelangy.sources import SpeechTextSource
 
     reader = "lhotse" if case.pipeline == "cpp-lhotse-reader" else "fast"
+    shard_by = "file" if len(path_list(case.cuts_path)) > 1 else "document"
     return InterleavedDataset(
-        [SpeechTextSource("bench", case.cuts_path, reader=reader)], case.spm_path,
+        [SpeechTextSource("bench", case.cuts_path, reader=reader, shard_by=shard_by)],
+        case.spm_path,
         chunking=ChunkingConfig("fine", case.max_chunk_duration),
         sampling=SamplingConfig("deterministic"),
-        packing=PackingConfig(seq_len=case.seq_len, batch_size=1),
+        packing=PackingConfig(seq_len=case.seq_len, batch_size=case.batch_size),
         seed=0, num_epochs=num_epochs,
         backend="reference" if case.pipeline == "reference" else "cpp",
     )
@@ -72,7 +80,8 @@ def _batches(case: Case):
         from .lhotse_native import LhotseNativeDataset, LhotseNativePipeline
 
         dataset = LhotseNativeDataset(LhotseNativePipeline(
-            case.cuts_path, case.spm_path, case.seq_len, case.max_chunk_duration))
+            case.cuts_path, case.spm_path, case.seq_len, case.max_chunk_duration),
+            batch_size=case.batch_size)
         count = lambda row: row["num_tokens"]  # noqa: E731
     else:
         one_epoch = case.workers == 0 and case.pipeline != "cpp-warm"
@@ -102,13 +111,17 @@ def run_case(case: Case) -> CaseResult:
     # Imports first: the clock measures the data work, not module loading.
     import lhotse  # noqa: F401
     import sentencepiece  # noqa: F401
-    import torch  # noqa: F401
+    import torch
 
     import spelangy.dataset  # noqa: F401
 
+    # Counting a batch's tokens is the bench's own work: one thread, so that torch's
+    # intra-op pool does not spin on the cores the loader is measured on.
+    torch.set_num_threads(1)
+
     warm = case.pipeline == "cpp-warm"
     if warm and case.max_batches is None:
-        raise ValueError("cpp-warm needs max_batches: the rows of one epoch")
+        raise ValueError("cpp-warm needs max_batches: the batches of one epoch")
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_start = usage.ru_utime + usage.ru_stime
     start = time.perf_counter()
@@ -120,9 +133,12 @@ def run_case(case: Case) -> CaseResult:
         cpu_start = usage.ru_utime + usage.ru_stime + _worker_cpu_seconds(batches)
         start = time.perf_counter()
     rows = tokens = 0
+    first = 0.0
     for batch in batches:
         rows += 1
         tokens += count(batch)
+        if rows == 1 and not warm:
+            first = time.perf_counter() - start
         if case.max_batches is not None and rows >= case.max_batches * (
                 case.warm_epochs if warm else 1):
             break
@@ -135,7 +151,7 @@ def run_case(case: Case) -> CaseResult:
         children.ru_utime + children.ru_stime if workers_cpu is None else workers_cpu)
     workers = children.ru_maxrss / 1024 if case.workers else 0.0
     return CaseResult(case.pipeline, case.workers, rows, tokens, seconds, cpu,
-                      own.ru_maxrss / 1024, workers, case.warm_epochs if warm else 1.0)
+                      own.ru_maxrss / 1024, workers, case.warm_epochs if warm else 1.0, first)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 # The benchmark corpus: long multi-speaker documents with word alignments and speech tokens,
-# written as an ordinary Lhotse manifest, plus a SentencePiece model trained on its text.
+# written as an ordinary Lhotse manifest (one file or several), plus a SentencePiece model
+# trained on its text.
 from __future__ import annotations
 
 import json
@@ -33,10 +34,18 @@ class CorpusSpec:
     """Distinct words; drawn with Zipf-like frequencies."""
     seed: int = 0
     """Seed of every random draw: the same spec gives the same corpus."""
+    manifest_files: int = 1
+    """1: one `cuts.jsonl.gz`; N > 1: `cuts.000000.jsonl.gz` ... `cuts.{N-1:06d}.jsonl.gz`,
+    contiguous blocks of documents of near-equal size, in document order (as Lhotse's
+    `split_lazy` writes them), for sharding by file."""
 
     def __post_init__(self):
         if self.num_docs < 1:
             raise ValueError(f"CorpusSpec.num_docs must be at least 1, got {self.num_docs}")
+        if not 1 <= self.manifest_files <= self.num_docs:
+            raise ValueError(
+                f"CorpusSpec.manifest_files must be in [1, num_docs={self.num_docs}], "
+                f"got {self.manifest_files}")
         if not 0 < self.min_minutes <= self.max_minutes:
             raise ValueError(
                 "CorpusSpec needs 0 < min_minutes <= max_minutes, "
@@ -48,9 +57,31 @@ class CorpusSpec:
 class Corpus:
     """Paths of a generated corpus."""
 
-    cuts_path: Path
+    cuts_paths: List[Path]
+    """The manifest files, in document order."""
     spm_path: Path
     spec: CorpusSpec
+
+    @property
+    def cuts_path(self) -> Path:
+        """The manifest of a corpus written as one file."""
+        if len(self.cuts_paths) != 1:
+            raise ValueError(f"the corpus has {len(self.cuts_paths)} manifest files: "
+                             f"use Corpus.cuts_paths")
+        return self.cuts_paths[0]
+
+
+def manifest_names(spec: CorpusSpec) -> List[str]:
+    if spec.manifest_files == 1:
+        return ["cuts.jsonl.gz"]
+    return [f"cuts.{k:06d}.jsonl.gz" for k in range(spec.manifest_files)]
+
+
+def file_of_document(spec: CorpusSpec) -> List[int]:
+    """The manifest file of each document: contiguous blocks whose sizes differ by one at
+    most, the larger ones first."""
+    size, larger = divmod(spec.num_docs, spec.manifest_files)
+    return [k for k in range(spec.manifest_files) for _ in range(size + (k < larger))]
 
 
 def make_vocabulary(rng: np.random.Generator, size: int) -> List[str]:
@@ -170,31 +201,54 @@ def train_spm(texts: List[str], model_prefix: Path, vocab_size: int) -> Path:
     return model_prefix.with_suffix(".model")
 
 
-def generate_corpus(out_dir, spec: Optional[CorpusSpec] = None, progress: bool = False) -> Corpus:
-    """Write `cuts.jsonl.gz`, `speech_tokens/`, `silence.flac` and `spm.model` under `out_dir`.
+def _spec_in(marker: Path) -> Optional[CorpusSpec]:
+    """The spec a corpus directory was made with (fields added since take their defaults)."""
+    try:
+        return CorpusSpec(**json.loads(marker.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
 
-    Idempotent: a directory that already holds a corpus of the same spec is reused.
+
+def generate_corpus(out_dir, spec: Optional[CorpusSpec] = None, progress: bool = False) -> Corpus:
+    """Write the manifest file(s) (see `CorpusSpec.manifest_files`), `speech_tokens/`,
+    `silence.flac` and `spm.model` under `out_dir`.
+
+    Idempotent: a directory that already holds a corpus of the same spec is reused; any
+    other spec regenerates it (manifests of an earlier spec are removed).
     """
     from lhotse import CutSet
     from tqdm import tqdm
 
     spec = spec or CorpusSpec()
     out = Path(out_dir).resolve()
-    cuts_path, spm_path, marker = out / "cuts.jsonl.gz", out / "spm.model", out / "corpus.json"
-    if marker.is_file() and json.loads(marker.read_text()) == asdict(spec):
-        if cuts_path.is_file() and spm_path.is_file():
-            return Corpus(cuts_path, spm_path, spec)
+    cuts_paths = [out / name for name in manifest_names(spec)]
+    spm_path, marker = out / "spm.model", out / "corpus.json"
+    before = _spec_in(marker)
+    if before == spec and all(p.is_file() for p in cuts_paths) and spm_path.is_file():
+        return Corpus(cuts_paths, spm_path, spec)
     out.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
+    for name in set(manifest_names(before) if before else ()) - set(manifest_names(spec)):
+        (out / name).unlink(missing_ok=True)  # only what an earlier spec wrote here
     silence = out / "silence.flac"
     silence_samples = _write_silence(silence, 60.0 * spec.max_minutes + 120.0)
     texts = []
     docs = iter_documents(spec, out / "speech_tokens", silence, silence_samples)
-    with CutSet.open_writer(cuts_path, overwrite=True) as writer:
-        for cut in tqdm(docs, total=spec.num_docs, desc="bench corpus", disable=not progress):
+    files, writer, current = file_of_document(spec), None, None
+    try:
+        for d, cut in enumerate(tqdm(docs, total=spec.num_docs, desc="bench corpus",
+                                     disable=not progress)):
+            if files[d] != current:  # the next block of documents: the next file
+                if writer is not None:
+                    writer.close()
+                current = files[d]
+                writer = CutSet.open_writer(cuts_paths[current], overwrite=True)
             writer.write(cut)
             if len(texts) < 20000:
                 texts.extend(s.text for s in cut.supervisions)
+    finally:
+        if writer is not None:
+            writer.close()
     train_spm(texts, out / "spm", spec.text_vocab_size)
     marker.write_text(json.dumps(asdict(spec)))
-    return Corpus(cuts_path, spm_path, spec)
+    return Corpus(cuts_paths, spm_path, spec)

@@ -6,7 +6,9 @@ import math
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+from spelangy.manifest_files import path_list
 
 from .cases import PIPELINES, Case, CaseResult
 from .stage_profile import StageProfile, profile_lhotse, profile_spelangy
@@ -16,7 +18,7 @@ SPELANGY_PIPELINES = ("cpp", "cpp-warm", "cpp-lhotse-reader", "reference")
 
 @dataclass
 class BenchReport:
-    cuts_path: str
+    cuts_path: Union[str, List[str]]  # one manifest or several files
     spm_path: str
     documents: int
     audio_seconds: float
@@ -26,19 +28,21 @@ class BenchReport:
     profiles: Dict[str, StageProfile] = field(default_factory=dict)
     machine: Dict[str, object] = field(default_factory=dict)
     repeats: int = 1  # runs per case; the median is reported
+    batch_size: int = 1  # rows per batch
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def manifest_stats(cuts_path) -> tuple:
-    """(documents, audio seconds, inflated bytes) of a cuts manifest, without Lhotse objects."""
+    """(documents, audio seconds, inflated bytes) of a cuts manifest (one path or a list of
+    files), without Lhotse objects."""
     import orjson
 
-    from spelangy.manifest import iter_lines
+    from spelangy.manifest_files import iter_files
 
     documents, seconds, size = 0, 0.0, 0
-    for _, line in iter_lines(str(cuts_path), "bench"):
+    for _, line in iter_files(path_list(cuts_path), "bench"):
         documents += 1
         seconds += float(orjson.loads(line)["duration"])
         size += len(line)
@@ -72,10 +76,12 @@ def run_bench(cuts_path, spm_path, pipelines: Sequence[str] = tuple(PIPELINES),
               workers: Sequence[int] = (0, 1, 2), seq_len: int = 16384,
               max_chunk_duration: float = 10.0, profile: bool = True,
               log: Callable[[str], None] = lambda message: None,
-              repeats: int = 1) -> BenchReport:
+              repeats: int = 1, batch_size: int = 1) -> BenchReport:
     """Every pipeline at every worker count, each case `repeats` times in fresh processes;
     the run with the median wall time is reported (stage profiles: the median total), since
-    one short run on a virtual machine can be off by a quarter."""
+    one short run on a virtual machine can be off by a quarter. `cuts_path` is one manifest
+    or a list of files (sharded by file: at least as many files as workers). Every pipeline
+    yields batches of `batch_size` rows."""
     unknown = sorted(set(pipelines) - set(PIPELINES))
     if unknown:
         raise ValueError(f"unknown pipelines {unknown}; choose from {sorted(PIPELINES)}")
@@ -83,9 +89,16 @@ def run_bench(cuts_path, spm_path, pipelines: Sequence[str] = tuple(PIPELINES),
         raise ValueError(f"worker counts must be >= 0, got {list(workers)}")
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    paths = path_list(cuts_path)
+    if len(paths) > 1 and max(workers, default=0) > len(paths):
+        raise ValueError(f"{len(paths)} manifest files cannot be sharded by file over "
+                         f"{max(workers)} workers: give at least as many files as workers")
+    cuts_path = paths[0] if len(paths) == 1 else paths
     documents, audio_seconds, size = manifest_stats(cuts_path)
-    report = BenchReport(str(cuts_path), str(spm_path), documents, audio_seconds, size, seq_len,
-                         machine=machine_info(), repeats=repeats)
+    report = BenchReport(cuts_path, str(spm_path), documents, audio_seconds, size, seq_len,
+                         machine=machine_info(), repeats=repeats, batch_size=batch_size)
     if profile:
         for name in pipelines:
             if name in ("cpp-lhotse-reader", "cpp-warm"):
@@ -95,19 +108,21 @@ def run_bench(cuts_path, spm_path, pipelines: Sequence[str] = tuple(PIPELINES),
                 profile_lhotse(cuts_path, spm_path, seq_len, max_chunk_duration) if name == "lhotse"
                 else profile_spelangy(cuts_path, spm_path, name, seq_len, max_chunk_duration)
                 for _ in range(repeats)], key=lambda p: p.total)
-    rows: Optional[int] = None  # one epoch of spelangy rows: where endless worker streams stop
+    batches: Optional[int] = None  # one epoch of spelangy: where endless worker streams stop
     for name in pipelines:
         for w in workers:
-            case = Case(name, w, str(cuts_path), str(spm_path), seq_len, max_chunk_duration)
+            case = Case(name, w, cuts_path, str(spm_path), seq_len, max_chunk_duration,
+                        batch_size)
             if name in SPELANGY_PIPELINES and (w > 0 or name == "cpp-warm"):
-                if rows is None:
+                if batches is None:
                     rows = _epoch_rows(report, cuts_path, spm_path, seq_len, max_chunk_duration)
-                case.max_batches = rows
+                    batches = math.ceil(rows / batch_size)
+                case.max_batches = batches
             log(f"run: {name}, {w} workers")
             result = _median([run_case_subprocess(case) for _ in range(repeats)],
                              key=lambda r: r.seconds)
             if name in SPELANGY_PIPELINES and w == 0 and name != "cpp-warm":
-                rows = result.rows
+                batches = result.rows
             report.cases.append(result)
     return report
 

@@ -3,10 +3,13 @@
 # interleaving and concat packing. spelangy is measured against this.
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterator, List, NamedTuple
 
 import numpy as np
 import torch
+
+from spelangy.manifest_files import path_list
 
 from .stages import NullTimer
 
@@ -111,14 +114,17 @@ class LhotseNativePipeline:
     """Lazy CutSet -> fine chunks -> alternating modalities (audio first) -> SentencePiece per
     text chunk -> BOS, marker-separated chunks, EOS -> concat-packed rows of `seq_len`.
 
-    With `num_workers > 1`, worker k keeps every k-th cut with Lhotse's `LazySlicer` (what
-    `CutSet.map(num_jobs=...)` does): each worker still deserializes every cut, as Lhotse's
-    lazy manifests give no cheaper way to split them.
+    `cuts_path` is one manifest or a list of manifest files, read in order. With
+    `num_workers > 1` and one file, worker k keeps every k-th cut with Lhotse's
+    `LazySlicer` (what `CutSet.map(num_jobs=...)` does): each worker still deserializes
+    every cut, as Lhotse's lazy manifests give no cheaper way to split them. With several
+    files, worker k reads the files f with f % num_workers == k, what Lhotse users do with
+    split manifests.
     """
 
     def __init__(self, cuts_path, spm_path, seq_len: int = 16384,
                  max_chunk_duration: float = 10.0, timer=None):
-        self.cuts_path = str(cuts_path)
+        self.cuts_paths = path_list(cuts_path)
         self.spm_path = str(spm_path)
         self.seq_len = seq_len
         self.max_chunk_duration = max_chunk_duration
@@ -127,14 +133,10 @@ class LhotseNativePipeline:
 
     def rows(self, worker_id: int = 0, num_workers: int = 1) -> Iterator[dict]:
         import sentencepiece as spm
-        from lhotse import CutSet
-        from lhotse.lazy import LazySlicer
 
         sp = spm.SentencePieceProcessor(model_file=self.spm_path)
         text_vocab = sp.get_piece_size()
-        cuts = CutSet.from_jsonl_lazy(self.cuts_path)
-        if num_workers > 1:
-            cuts = CutSet(LazySlicer(cuts, k=worker_id, n=num_workers))
+        cuts = self.worker_cuts(worker_id, num_workers)
         packer, timer, pad_id = ConcatPacker(self.seq_len), self.timer, None
         timer.restart()
         for cut in cuts:
@@ -151,6 +153,19 @@ class LhotseNativePipeline:
             timer.restart()
         if pad_id is not None:
             yield from packer.flush(pad_id)
+
+    def worker_cuts(self, worker_id: int, num_workers: int):
+        """The lazy CutSet that worker `worker_id` of `num_workers` packs."""
+        from lhotse import CutSet
+        from lhotse.lazy import LazySlicer
+
+        paths = self.cuts_paths
+        if len(paths) == 1:
+            cuts = CutSet.from_jsonl_lazy(paths[0])
+            return CutSet(LazySlicer(cuts, k=worker_id, n=num_workers)) if num_workers > 1 else cuts
+        if num_workers > 1:
+            paths = paths[worker_id::num_workers]
+        return CutSet.from_files(paths, shuffle_iters=False)
 
     def document_tokens(self, cut, codes: np.ndarray, sp, text_vocab: int):
         """BOS, the chunks in alternating modalities with a marker at each switch, EOS."""
@@ -184,15 +199,33 @@ class LhotseNativePipeline:
         return np.concatenate(tokens), np.concatenate(modality)
 
 
+def stack_rows(rows: List[dict]) -> dict:
+    """Rows as one batch: [B, seq_len] tensors, and `cu_seqlens` over the flattened batch
+    (each row's boundaries shifted by the rows before it), as spelangy's PackedBatch has."""
+    seq_len = rows[0]["tokens"].shape[1]
+    cu = [rows[0]["cu_seqlens"]] + [r["cu_seqlens"][1:] + i * seq_len
+                                    for i, r in enumerate(rows) if i > 0]
+    batch = {key: torch.cat([r[key] for r in rows])
+             for key in ("tokens", "labels", "position_ids", "modality")}
+    batch.update(cu_seqlens=torch.cat(cu), max_seqlen=max(r["max_seqlen"] for r in rows),
+                 num_tokens=sum(r["num_tokens"] for r in rows))
+    return batch
+
+
 class LhotseNativeDataset(torch.utils.data.IterableDataset):
     """The baseline as a PyTorch IterableDataset: `DataLoader(ds, batch_size=None,
-    num_workers=N)`; each worker packs its own slice of the cuts."""
+    num_workers=N)`; each worker packs its own slice of the cuts into batches of
+    `batch_size` rows (the last one may be shorter)."""
 
-    def __init__(self, pipeline: LhotseNativePipeline):
+    def __init__(self, pipeline: LhotseNativePipeline, batch_size: int = 1):
         super().__init__()
         self.pipeline = pipeline
+        self.batch_size = batch_size
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         worker_id, num_workers = (info.id, info.num_workers) if info else (0, 1)
-        return self.pipeline.rows(worker_id, num_workers)
+        rows = self.pipeline.rows(worker_id, num_workers)
+        if self.batch_size == 1:
+            return rows
+        return map(stack_rows, iter(lambda: list(islice(rows, self.batch_size)), []))

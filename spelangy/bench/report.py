@@ -21,8 +21,9 @@ def _table(header: List[str], rows: List[List[str]]) -> str:
 
 def throughput_table(report: BenchReport) -> str:
     """Wall-clock rates, the CPU cost per token (`Mtok/s/core`: tokens per CPU-second of the
-    main process and its workers), and the ratio to the Lhotse-native pipeline at the same
-    worker count (per CPU-second)."""
+    main process and its workers), the time to the first batch (with spelangy's workers: the
+    first pass over their shards, which they run in parallel), and the ratio to the
+    Lhotse-native pipeline at the same worker count (per CPU-second)."""
     per_cpu = {(c.pipeline, c.workers): c.tokens / c.cpu_seconds for c in report.cases}
     wall = {(c.pipeline, c.workers): c.tokens / c.seconds for c in report.cases}
     rows = []
@@ -38,10 +39,12 @@ def throughput_table(report: BenchReport) -> str:
             f"{report.audio_seconds * c.epochs / 3600 / c.seconds:.1f}",
             f"{c.cpu_seconds / c.seconds:.2f}",
             f"{wall[c.pipeline, c.workers] / one:.2f}x" if one and c.workers > 1 else "-",
+            f"{c.first_batch_seconds:.3f}" if c.first_batch_seconds else "-",
             rss, f"{per_cpu[c.pipeline, c.workers] / lhotse:.1f}x" if lhotse else "-",
         ])
     return _table(["pipeline", "workers", "docs/s", "Mtok/s", "Mtok/s/core", "audio h/s",
-                   "cores busy", "vs 1 worker", "peak RSS MiB", "vs Lhotse/core"], rows)
+                   "cores busy", "vs 1 worker", "first batch s", "peak RSS MiB",
+                   "vs Lhotse/core"], rows)
 
 
 def stage_table(report: BenchReport) -> str:
@@ -66,7 +69,7 @@ def format_report(report: BenchReport) -> str:
     m = report.machine
     head = (f"{report.documents} documents, {report.audio_seconds / 3600:.1f} h of audio, "
             f"{report.manifest_bytes / 2**20:.1f} MiB of manifest JSON, rows of {report.seq_len} "
-            f"tokens; {m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}"
+            f"tokens, {report.batch_size} row(s) per batch; {m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}"
             + (f"; median of {report.repeats} runs per case" if report.repeats > 1 else ""))
     parts = [head, "", throughput_table(report)]
     stages = stage_table(report)

@@ -85,11 +85,12 @@ class _SpelangyPacking:
 
 def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
                      max_chunk_duration: float) -> StageProfile:
-    """The fast manifest path and the `backend` core, stage by stage, on one core."""
+    """The fast manifest path and the `backend` core, stage by stage, on one core; the
+    files of a manifest in several files one after the other."""
     from spelangy.config import ChunkingConfig, SamplingConfig
     from spelangy.core import get_core
     from spelangy.fastpath import assemble, cut_speech_tokens, native, parse_line
-    from spelangy.manifest import iter_lines
+    from spelangy.manifest_files import iter_files, path_list
     from spelangy.text_tokenizer import TextTokenizer
     from spelangy.vocab import VocabLayout
 
@@ -98,9 +99,8 @@ def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
     tokenizer = TextTokenizer(spm_path)
     chunking, sampling = ChunkingConfig("fine", max_chunk_duration), SamplingConfig()
     timer, documents, packing = StageTimer(), [], None
-    cuts_path = str(cuts_path)
     timer.restart()
-    for index, raw in iter_lines(cuts_path, "bench"):
+    for index, (_, raw) in enumerate(iter_files(path_list(cuts_path), "bench")):
         # The C++ reader where it takes the line, as `line_to_document` does; else orjson.
         got = native.read_line(raw)
         if got is not None:
