@@ -1,5 +1,6 @@
 # Micro benchmarks of the manifest-to-document step (pytest-benchmark): the fast path against
-# the Lhotse-object path, and the C++ core on documents in memory.
+# the Lhotse-object path, its C++ scan and word cache alone, and the C++ core on documents in
+# memory.
 #   .venv/bin/pytest benchmarks/bench_fastpath.py --benchmark-columns=min,median,ops
 import gzip
 
@@ -33,6 +34,25 @@ def test_lhotse_manifest_path(benchmark, corpus):
     where = Where("bench", "cuts.jsonl.gz")
     benchmark(lambda: [cut_to_document(cut_from_line(line, where), tokenizer, None, where)
                        for line in lines])
+
+
+def test_cpp_manifest_scan(benchmark, corpus):
+    """The C++ reader alone: JSON scan and the convert rules, tables out (no tokenization)."""
+    from spelangy._C import read_manifest_line
+
+    lines, _ = corpus
+    benchmark(lambda: [read_manifest_line(line) for line in lines])
+
+
+def test_word_cache_encode(benchmark, corpus):
+    """Tokenization of the documents' words once every word is cached."""
+    from spelangy._C import read_manifest_line
+
+    lines, tokenizer = corpus
+    joined = [read_manifest_line(line)[8] for line in lines]
+    for words in joined:
+        tokenizer.encode_joined_words(words)
+    benchmark(lambda: [tokenizer.encode_joined_words(words) for words in joined])
 
 
 def test_parse_only(benchmark, corpus):
