@@ -8,7 +8,7 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generator, Iterator, Optional, Tuple
+from typing import Dict, Generator, Iterator, List, Optional, Sequence, Tuple
 
 from .errors import BadInputError, SpelangyError
 
@@ -135,8 +135,23 @@ def iter_lines(path: str, source: str) -> Generator[Tuple[int, bytes], None, int
     return index + 1
 
 
-def iter_shar(path: str) -> Iterator:
-    """The cuts of a Lhotse Shar directory, in shard order.
+_SHAR_FILE = re.compile(r"([^.]+)\.(\d{6})\..+")  # field.NNNNNN.ext
+
+
+def shar_fields(path: str) -> Dict[str, List[str]]:
+    """The files of a Lhotse Shar directory per field (`cuts`, `recording`, ...), each list in
+    shard order: what `CutSet.from_shar(in_dir=...)` finds there."""
+    fields: Dict[str, Dict[int, str]] = {}
+    for entry in Path(path).iterdir():
+        match = _SHAR_FILE.fullmatch(entry.name)
+        if match:
+            fields.setdefault(match[1], {})[int(match[2])] = str(entry)
+    return {field: [files[k] for k in sorted(files)] for field, files in fields.items()}
+
+
+def iter_shar(path: str, shards: Optional[Sequence[int]] = None) -> Iterator:
+    """The cuts of a Lhotse Shar directory, in shard order; of the shards numbered `shards`
+    only, when given (every field's files of those shards, so custom data comes along).
 
     Lhotse's Shar tar reader hands its file objects to `tarfile.open(fileobj=...)`, which
     never closes them, so they are closed by the garbage collector with a ResourceWarning
@@ -145,7 +160,12 @@ def iter_shar(path: str) -> Iterator:
     """
     from lhotse import CutSet
 
-    cuts = iter(CutSet.from_shar(in_dir=path))
+    if shards is None:
+        cuts = iter(CutSet.from_shar(in_dir=path))
+    else:
+        fields = shar_fields(path)
+        cuts = iter(CutSet.from_shar(fields={field: [files[k] for k in shards]
+                                             for field, files in fields.items()}))
     try:
         while True:
             with warnings.catch_warnings():

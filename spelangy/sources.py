@@ -17,7 +17,8 @@ import numpy as np
 from .convert import cut_to_document
 from .documents import SpeechDocument, TextDocument
 from .errors import BadInputError, SpelangyError
-from .manifest import Where, check_path, cut_from_line, is_remote, iter_lines, iter_shar
+from .manifest import (Where, check_path, cut_from_line, is_remote, iter_lines, iter_shar,
+                       shar_fields)
 from .manifest_files import SHARD_BY, check_enough_files, iter_files, iter_sharded
 
 MEMORY = "<memory>"
@@ -55,8 +56,9 @@ class SpeechTextSource:
     `document` (default): document i goes to shard i % num_shards, a list of files counting
     as the files joined into one; every worker reads every file. `file`: file k goes to
     shard k % num_shards with all its documents and a worker opens only its own files,
-    which scales with workers on gzip manifests; it needs a list of at least num_shards
-    JSONL manifests (an in-memory CutSet counts as one file).
+    which scales with workers on gzip manifests; it needs at least num_shards files: a list
+    of JSONL manifests, or a Shar directory, whose shard k (`cuts.k.jsonl.gz` with its tar
+    files) is file k (an in-memory CutSet counts as one file).
     """
 
     def __init__(self, name: str, cuts, weight: float = 1.0, speech_tokenizer=None,
@@ -79,10 +81,6 @@ class SpeechTextSource:
             if self.kind == "shar" and not any(Path(self.path).glob("cuts.*.jsonl*")):
                 raise SpelangyError(f"SpeechTextSource {name!r}: {self.path} is a directory but "
                                     f"not a Lhotse Shar directory (no cuts.*.jsonl.gz)")
-            if self.kind == "shar" and shard_by == "file":
-                raise SpelangyError(
-                    f"SpeechTextSource {name!r}: shard_by='file' takes a list of JSONL "
-                    f"manifests, not a Shar directory ({self.path})")
             self.paths = (self.path,)
         else:
             from lhotse import CutSet
@@ -134,10 +132,19 @@ class SpeechTextSource:
         wanted shards' files are opened."""
         if self.kind == "jsonl":
             return iter_sharded(self.paths, self.name, self.shard_by, num_shards, wanted)
+        if self.kind == "shar" and self.shard_by == "file":  # Shar's shards are the files
+            return self._iter_shar_by_file(num_shards, wanted)
         if self.shard_by == "file":  # an in-memory CutSet is one file
             check_enough_files(self.name, 1, num_shards)
             return ((0, index, raw) for index, raw in self.iter_raw())
         return ((index % num_shards, index, raw) for index, raw in self.iter_raw())
+
+    def _iter_shar_by_file(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
+        num_files = len(shar_fields(self.path)["cuts"])
+        check_enough_files(self.name, num_files, num_shards)
+        own = [k for k in range(num_files) if wanted is None or k % num_shards in wanted]
+        return ((k % num_shards, (k, index), cut)
+                for k in own for index, cut in enumerate(iter_shar(self.path, [k])))
 
     def _where(self, index) -> Where:
         file, line = index if isinstance(index, tuple) else (0, index)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from data_utils import make_tiny_corpus
+from data_utils import export_shar, make_tiny_corpus
 from torch.utils.data import DataLoader
 
 import spelangy.manifest_files
@@ -84,18 +84,15 @@ def test_sharding_by_document_over_files_equals_the_joined_manifest(
         f"tiny-{i:03d}" for i in range(NUM_DOCS)}
 
 
-@pytest.mark.parametrize("world_size", [1, 2])
-@pytest.mark.parametrize("num_workers", [0, 2])
-def test_sharding_by_file_delivers_every_cut_once_from_its_files(
-        corpus, tmp_path, rng, world_size, num_workers):
-    cuts, spm, lines = corpus
-    paths, ids = split(lines, tmp_path, rng, 5)
+def shard_of_every_cut(cuts, spm, world_size, num_workers):
+    """Reads one epoch with shard_by="file" on every rank; checks that every cut of the
+    corpus came whole (its pieces tile the tokens an unsharded pass gives it) and from one
+    shard only, and returns that shard per cut id."""
     whole = {}  # each cut's token count, from one unsharded pass
-    for r in pieces(take(dataset(str(cuts), spm, num_epochs=1), 0)):
+    for r in pieces(take(dataset(cuts, spm, num_epochs=1), 0)):
         whole[r.cut_id] = whole.get(r.cut_id, 0) + r.end - r.start
-    num_shards = world_size * max(num_workers, 1)
     spans, shard_of = {}, {}
-    for rank, batches in enumerate(every_rank(paths, spm, world_size, num_workers,
+    for rank, batches in enumerate(every_rank(cuts, spm, world_size, num_workers,
                                               shard_by="file")):
         for batch in batches:
             shard = rank * max(num_workers, 1) + batch.loader_state["worker"]
@@ -107,8 +104,37 @@ def test_sharding_by_file_delivers_every_cut_once_from_its_files(
         cut_spans.sort()
         assert cut_spans[0][0] == 0 and cut_spans[-1][1] == whole[cut_id], cut_id
         assert all(a[1] == b[0] for a, b in zip(cut_spans, cut_spans[1:])), cut_id
+    return shard_of
+
+
+@pytest.mark.parametrize("world_size", [1, 2])
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_sharding_by_file_delivers_every_cut_once_from_its_files(
+        corpus, tmp_path, rng, world_size, num_workers):
+    cuts, spm, lines = corpus
+    paths, ids = split(lines, tmp_path, rng, 5)
+    shard_of = shard_of_every_cut(paths, spm, world_size, num_workers)
     for k, file_ids in enumerate(ids):
-        assert {shard_of[i] for i in file_ids} == {k % num_shards}, k
+        assert {shard_of[i] for i in file_ids} == {k % (world_size * max(num_workers, 1))}, k
+
+
+@pytest.fixture(scope="module")
+def shar(corpus, tmp_path_factory):
+    """The corpus as a Lhotse Shar directory of 4 shards (3 cuts each, in manifest order),
+    speech tokens included."""
+    cuts, _, _ = corpus
+    return export_shar(cuts, tmp_path_factory.mktemp("shar") / "shar", shard_size=3)
+
+
+@pytest.mark.parametrize("world_size,num_workers", [(1, 0), (2, 0), (2, 2)])
+def test_shar_shards_are_files(corpus, shar, world_size, num_workers):
+    _, spm, _ = corpus
+    shard_of = shard_of_every_cut(str(shar), spm, world_size, num_workers)
+    num_shards = world_size * max(num_workers, 1)
+    assert shard_of == {f"tiny-{i:03d}": (i // 3) % num_shards for i in range(NUM_DOCS)}
+    with pytest.raises(SpelangyError, match=re.escape(
+            "source 'speech' is sharded by file but has 4 manifest file(s) for 5 shards")):
+        next(iter(dataset(str(shar), spm, "file", world_size=5)))
 
 
 def test_a_worker_opens_only_its_own_files(corpus, tmp_path, rng, monkeypatch):
@@ -186,8 +212,6 @@ def test_settings_and_lists_that_are_refused(corpus, tmp_path):
     (shar / "cuts.000000.jsonl.gz").write_bytes(cuts.read_bytes())
     with pytest.raises(SpelangyError, match=re.escape(f"only JSONL manifests, {shar} is a dir")):
         SpeechTextSource("s", [cuts, shar])
-    with pytest.raises(SpelangyError, match="shard_by='file' takes a list of JSONL manifests"):
-        SpeechTextSource("s", shar, shard_by="file")
     with pytest.raises(SpelangyError, match="got a list holding int"):
         SpeechTextSource("s", (cuts, 3))
 
