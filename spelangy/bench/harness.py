@@ -6,7 +6,7 @@ import math
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Sequence, Union
 
 from spelangy.manifest_files import path_list
 
@@ -77,11 +77,11 @@ def run_bench(cuts_path, spm_path, pipelines: Sequence[str] = tuple(PIPELINES),
               max_chunk_duration: float = 10.0, profile: bool = True,
               log: Callable[[str], None] = lambda message: None,
               repeats: int = 1, batch_size: int = 1) -> BenchReport:
-    """Every pipeline at every worker count, each case `repeats` times in fresh processes;
-    the run with the median wall time is reported (stage profiles: the median total), since
-    one short run on a virtual machine can be off by a quarter. `cuts_path` is one manifest
-    or a list of files (sharded by file: at least as many files as workers). Every pipeline
-    yields batches of `batch_size` rows."""
+    """Every pipeline at every worker count, each case `repeats` times in fresh processes
+    (in rounds over all cases); the run with the median wall time is reported (stage
+    profiles: the median total), since one short run on a virtual machine can be off by a
+    quarter. `cuts_path` is one manifest or a list of files (sharded by file: at least as
+    many files as workers). Every pipeline yields batches of `batch_size` rows."""
     unknown = sorted(set(pipelines) - set(PIPELINES))
     if unknown:
         raise ValueError(f"unknown pipelines {unknown}; choose from {sorted(PIPELINES)}")
@@ -108,22 +108,22 @@ def run_bench(cuts_path, spm_path, pipelines: Sequence[str] = tuple(PIPELINES),
                 profile_lhotse(cuts_path, spm_path, seq_len, max_chunk_duration) if name == "lhotse"
                 else profile_spelangy(cuts_path, spm_path, name, seq_len, max_chunk_duration)
                 for _ in range(repeats)], key=lambda p: p.total)
-    batches: Optional[int] = None  # one epoch of spelangy: where endless worker streams stop
-    for name in pipelines:
-        for w in workers:
-            case = Case(name, w, cuts_path, str(spm_path), seq_len, max_chunk_duration,
-                        batch_size)
-            if name in SPELANGY_PIPELINES and (w > 0 or name == "cpp-warm"):
-                if batches is None:
-                    rows = _epoch_rows(report, cuts_path, spm_path, seq_len, max_chunk_duration)
-                    batches = math.ceil(rows / batch_size)
-                case.max_batches = batches
-            log(f"run: {name}, {w} workers")
-            result = _median([run_case_subprocess(case) for _ in range(repeats)],
-                             key=lambda r: r.seconds)
-            if name in SPELANGY_PIPELINES and w == 0 and name != "cpp-warm":
-                batches = result.rows
-            report.cases.append(result)
+    cases = [Case(name, w, cuts_path, str(spm_path), seq_len, max_chunk_duration, batch_size)
+             for name in pipelines for w in workers]
+    endless = [c for c in cases
+               if c.pipeline in SPELANGY_PIPELINES and (c.workers > 0 or c.pipeline == "cpp-warm")]
+    if endless:  # they stop after one epoch's batches
+        rows = _epoch_rows(report, cuts_path, spm_path, seq_len, max_chunk_duration)
+        for case in endless:
+            case.max_batches = math.ceil(rows / batch_size)
+    # Round after round of every case, rather than a case's repeats back to back: this
+    # machine's speed drifts over minutes, and a slow spell then hits every case alike.
+    runs: List[List[CaseResult]] = [[] for _ in cases]
+    for round_ in range(repeats):
+        for case, done in zip(cases, runs):
+            log(f"run {round_ + 1}/{repeats}: {case.pipeline}, {case.workers} workers")
+            done.append(run_case_subprocess(case))
+    report.cases = [_median(done, key=lambda r: r.seconds) for done in runs]
     return report
 
 
