@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from ..documents import SpeechDocument
-from .document import checked_speech_tokens
+from .document import Tables, assemble, checked_speech_tokens
 from .speech_arrays import read_temporal
 
 
@@ -52,24 +52,10 @@ def encode(got, text_tokenizer):
 
 
 def document(got, text_tokens, word_token_offsets, speech, frame_shift) -> SpeechDocument:
-    (cut_id, _, duration, turn_start, turn_end, turn_speaker, turn_word_offsets, turn_aligned,
-     _, _, word_start, word_end, word_sentence_end, _, _) = got
-    return SpeechDocument(
-        cut_id=cut_id,
-        turn_start=turn_start,
-        turn_end=turn_end,
-        turn_speaker=turn_speaker,
-        turn_word_offsets=turn_word_offsets,
-        turn_aligned=turn_aligned,
-        word_start=word_start,
-        word_end=word_end,
-        word_sentence_end=word_sentence_end,
-        word_token_offsets=word_token_offsets,
-        text_tokens=text_tokens,
-        speech_tokens=speech,
-        frame_shift=frame_shift,
-        duration=float(duration),
-    )
+    # The tuple's tables in `Tables` order; the words stay joined in got[8], and `assemble`
+    # does not read them.
+    tables = Tables(*got[:8], None, *got[10:13])
+    return assemble(tables, text_tokens, word_token_offsets, speech, frame_shift)
 
 
 def native_line_to_document(line: bytes, text_tokenizer) -> Optional[SpeechDocument]:
