@@ -155,6 +155,9 @@ def test_deterministic_alternation_in_every_document():
                 continue  # padding
             documents += 1
             markers = doc[(doc == vocab.audio_marker) | (doc == vocab.text_marker)].tolist()
+            if not markers:  # no chunk had a token (a short turn past the speech array's end)
+                assert doc.tolist() == [vocab.bos, vocab.eos]
+                continue
             # A marker at every switch, the first chunk in audio.
             assert markers[0] == vocab.audio_marker
             assert all(a != b for a, b in zip(markers, markers[1:]))

@@ -336,6 +336,17 @@ def test_cpp_reader_matches_lhotse_under_random_changes(tiny):
     assert taken >= 10, f"seed {seed}: the C++ reader took only {taken} of 60 lines"
 
 
+@pytest.mark.parametrize("frame_shift", [b"0.0", b"0", b"-0.08"])
+def test_a_frame_shift_that_is_not_positive_is_left_to_lhotse(tiny, frame_shift):
+    lines, tokenizer, _ = tiny
+    data = orjson.loads(lines[0])
+    data["custom"]["speech_tokens"]["frame_shift"] = 0.08
+    line = orjson.dumps(data).replace(b'"frame_shift":0.08', b'"frame_shift":' + frame_shift)
+    slow = assert_same_outcome(line, tokenizer)
+    if float(frame_shift) == 0:  # Lhotse divides by it
+        assert slow.startswith("cannot read speech_tokens: ZeroDivisionError")
+
+
 def test_cpp_reader_leaves_damaged_lines_to_lhotse(tiny):
     from spelangy._C import read_manifest_line
 

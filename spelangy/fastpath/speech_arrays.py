@@ -107,6 +107,8 @@ def read_temporal(array: dict, num_frames: int, frame_shift: float, array_start:
 
     if cut_start < array_start - 1e-5:
         raise Unhandled("cut starts before its speech_tokens array")
+    if not frame_shift > 0:  # Lhotse's own slicing fails on it: its path reports the cut
+        raise Unhandled("speech_tokens frame_shift is not positive")
     left = 0
     if not isclose(cut_start, array_start):
         left = seconds_to_frames(cut_start - array_start, frame_shift=frame_shift,
