@@ -19,25 +19,31 @@ def corpus(tmp_path_factory):
     return lines, TextTokenizer(c.spm_path)
 
 
+def _where():
+    from spelangy.errors import Where
+
+    return Where("bench", "cuts.jsonl.gz")
+
+
 def test_fast_manifest_path(benchmark, corpus):
-    from spelangy.fastpath import line_to_document
+    from spelangy.reading.reader import line_to_document
 
     lines, tokenizer = corpus
-    benchmark(lambda: [line_to_document(line, tokenizer) for line in lines])
+    where = _where()
+    benchmark(lambda: [line_to_document(line, tokenizer, where) for line in lines])
 
 
 def test_lhotse_manifest_path(benchmark, corpus):
-    from spelangy.convert import cut_to_document
-    from spelangy.manifest import Where, cut_from_line
+    from spelangy.reading.reader import line_to_document
 
     lines, tokenizer = corpus
-    where = Where("bench", "cuts.jsonl.gz")
-    benchmark(lambda: [cut_to_document(cut_from_line(line, where), tokenizer, None, where)
+    where = _where()
+    benchmark(lambda: [line_to_document(line, tokenizer, where, reader="lhotse")
                        for line in lines])
 
 
 def test_cpp_manifest_scan(benchmark, corpus):
-    """The C++ reader alone: JSON scan and the convert rules, tables out (no tokenization)."""
+    """The C++ reader alone: JSON scan and the reading rules, tables out (no tokenization)."""
     from spelangy._C import read_manifest_line
 
     lines, _ = corpus
@@ -49,27 +55,20 @@ def test_word_cache_encode(benchmark, corpus):
     from spelangy._C import read_manifest_line
 
     lines, tokenizer = corpus
-    joined = [read_manifest_line(line)[8] for line in lines]
+    joined = [read_manifest_line(line).words for line in lines]
     for words in joined:
         tokenizer.encode_joined_words(words)
     benchmark(lambda: [tokenizer.encode_joined_words(words) for words in joined])
 
 
-def test_parse_only(benchmark, corpus):
-    from spelangy.fastpath import parse_line
-
-    lines, _ = corpus
-    benchmark(lambda: [parse_line(line) for line in lines])
-
-
 def test_cpp_core_on_documents_in_memory(benchmark, corpus):
     from spelangy.config import ChunkingConfig, SamplingConfig
     from spelangy.core import get_core
-    from spelangy.fastpath import line_to_document
+    from spelangy.reading.reader import line_to_document
     from spelangy.vocab import VocabLayout
 
     lines, tokenizer = corpus
-    docs = [line_to_document(line, tokenizer) for line in lines]
+    docs = [line_to_document(line, tokenizer, _where()) for line in lines]
     core, vocab = get_core("cpp"), VocabLayout(tokenizer.vocab_size, 1024)
     chunking, sampling = ChunkingConfig("fine"), SamplingConfig()
     benchmark(lambda: [core.build_speech_document(d, chunking, sampling, 0, 0, vocab) for d in docs])

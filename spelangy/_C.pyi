@@ -31,7 +31,8 @@ def interleave_text(text_tokens: np.ndarray, vocab: VocabIds) -> Tuple[np.ndarra
 def build_speech_document(
     doc: Any, chunking_mode: int, max_chunk_duration: float, sampling_mode: int,
     p_audio: float, first_modality: int, seed: int, epoch: int, vocab: VocabIds,
-) -> Tuple[np.ndarray, np.ndarray, ChunkFields, np.ndarray]: ...
+) -> Tuple[np.ndarray, np.ndarray, ChunkFields, np.ndarray, int]: ...
+# (tokens, modality, chunk fields, chunk modalities as emitted, audio chunks emitted as text)
 def check_batch_plan(
     piece_row: np.ndarray, piece_col: np.ndarray, piece_length: np.ndarray,
     piece_src: np.ndarray, num_tokens: int, batch_size: int, seq_len: int,
@@ -60,13 +61,30 @@ def build_batch_cuda(
     out_position_ids: int, out_modality: int, out_cu_seqlens: int, stream: int,
 ) -> None: ...
 
-ManifestTables = Tuple[
-    str, float, float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str, int,
-    np.ndarray, np.ndarray, np.ndarray, Tuple[str, str, str, int, float, float], Any,
-]  # cut_id, start, duration, turn_start, turn_end, turn_speaker, turn_word_offsets,
-#    turn_aligned, words joined by " ", num_words, word_start, word_end, word_sentence_end,
-#    (storage_type, storage_path, storage_key, num_frames, frame_shift, array_start),
-#    speech_vocab_size or None
+class ManifestTables:
+    """One MonoCut line read by the C++ reader (the rules of spelangy.reading.lhotse_reader)."""
+
+    cut_id: str
+    start: float
+    duration: float
+    turn_start: np.ndarray  # float64 [T]
+    turn_end: np.ndarray  # float64 [T]
+    turn_speaker: np.ndarray  # int32 [T]
+    turn_word_offsets: np.ndarray  # int64 [T + 1]
+    turn_aligned: np.ndarray  # uint8 [T]
+    words: str  # the words joined by single spaces
+    num_words: int
+    words_outside_cut: int
+    word_start: np.ndarray  # float64 [W]
+    word_end: np.ndarray  # float64 [W]
+    word_sentence_end: np.ndarray  # uint8 [W]
+    storage_type: str  # where the speech_tokens array is
+    storage_path: str
+    storage_key: str
+    num_frames: int  # of the stored array
+    frame_shift: float
+    array_start: float
+    speech_vocab_size: Any  # custom["speech_vocab_size"] as written, or None
 
 def read_manifest_line(line: bytes) -> ManifestTables | str: ...
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _C
 from .batch import RaggedBatch
-from .chunks import Chunks
+from .chunks import SpeechBuild, Chunks
 from .config import ChunkingConfig, SamplingConfig
 from .documents import SpeechDocument, TextDocument
 from .errors import BadInputError, SpelangyError
@@ -70,17 +70,19 @@ def build_speech_document(
     seed: int,
     epoch: int,
     vocab: VocabLayout,
-) -> tuple:
-    """Chunk, sample and interleave one document: (tokens, modality, chunks, chunk_modalities)."""
+) -> SpeechBuild:
+    """Chunk, sample and interleave one document."""
     try:
-        tokens, modality, fields, chunk_modalities = _C.build_speech_document(
+        tokens, modality, fields, chunk_modalities, as_text = _C.build_speech_document(
             doc, _CHUNKING[chunking.mode], chunking.max_chunk_duration,
             _SAMPLING[sampling.mode], sampling.p_audio, int(sampling.first),
             seed & _U64, epoch & _U64, _vocab_ids(vocab),
         )
     except ValueError as err:
         raise _bad_document(doc, err) from None
-    return tokens, modality, Chunks(*fields), chunk_modalities
+    # tuple.__new__: a NamedTuple's own __new__ is Python code, and this runs per document.
+    return tuple.__new__(SpeechBuild, (tokens, modality, Chunks(*fields), chunk_modalities,
+                                       as_text))
 
 
 def check_plan(ragged: RaggedBatch) -> None:

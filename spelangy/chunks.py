@@ -1,4 +1,4 @@
-# The chunk table: what chunking produces for one speech document.
+# The chunk table and the whole result of building one speech document.
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -25,3 +25,13 @@ class Chunks(NamedTuple):
     @property
     def duration(self) -> np.ndarray:
         return self.end - self.start
+
+
+class SpeechBuild(NamedTuple):
+    """One speech document chunked, sampled and interleaved (`build_speech_document`)."""
+
+    tokens: np.ndarray  # int32 [N]
+    modality: np.ndarray  # int8 [N]
+    chunks: Chunks
+    chunk_modality: np.ndarray  # int8 [C], as emitted (after the rule below)
+    audio_chunks_as_text: int  # audio chunks without a real speech frame, emitted as text

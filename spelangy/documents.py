@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 DEFAULT_FRAME_SHIFT = 0.08  # 12.5 Hz speech tokens
+NO_AUDIO = -1  # a speech frame the cut has no audio for (padding of a MixedCut): never emitted
 
 
 def doc_key(cut_id: str) -> int:
@@ -30,9 +31,10 @@ class SpeechDocument:
     word_sentence_end: np.ndarray  # uint8 [W]
     word_token_offsets: np.ndarray  # int64 [W+1]
     text_tokens: np.ndarray  # int32 [K]
-    speech_tokens: np.ndarray  # int32 [F]
+    speech_tokens: np.ndarray  # int32 [F], NO_AUDIO where the cut has no audio
     frame_shift: float = DEFAULT_FRAME_SHIFT
     duration: float = 0.0
+    words_outside_cut: int = 0  # words of supervisions outside the cut, left out when read
     key: int = field(default=0)
 
     def __post_init__(self):

@@ -14,12 +14,13 @@ from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
-from .convert import cut_to_document
 from .documents import SpeechDocument, TextDocument
-from .errors import BadInputError, SpelangyError
-from .manifest import (Where, check_path, cut_from_line, is_remote, iter_lines, iter_shar,
-                       shar_fields)
-from .manifest_files import SHARD_BY, check_enough_files, iter_files, iter_sharded
+from .errors import BadInputError, SpelangyError, Where
+from .reading.files import check_path, is_list_manifest, is_remote, iter_documents, iter_lines
+from .reading.lhotse_reader import cut_from_line, cut_to_document
+from .reading.reader import READERS, line_to_document
+from .reading.shar import iter_shar, shar_fields
+from .reading.sharding import SHARD_BY, check_enough_files, iter_files, iter_sharded
 
 MEMORY = "<memory>"
 
@@ -36,21 +37,20 @@ def _check_name_weight(kind: str, name, weight) -> float:
     return weight
 
 
-READERS = ("fast", "lhotse")
-
-
 class SpeechTextSource:
     """Speech-text documents from Lhotse cuts: one cut is one document.
 
-    `cuts` is a `cuts.jsonl` / `cuts.jsonl.gz` manifest (a local path, a URL, or a `pipe:`
-    command), a list of such manifests (e.g. Lhotse's `cuts.000000.jsonl.gz`, ...: their
+    `cuts` is a cut manifest as `CutSet.to_file` writes it (`cuts.jsonl`, `cuts.jsonl.gz`,
+    or one JSON or YAML list: `cuts.json`, `cuts.json.gz`, `cuts.yaml`; a local path, a URL,
+    or a `pipe:` command), a list of such manifests (e.g. Lhotse's `cuts.000000.jsonl.gz`, ...: their
     lines, file after file, are the documents), a Lhotse Shar directory, or an in-memory
     `lhotse.CutSet` (pickled whole into each worker, so keep those small). `speech_tokenizer`
     (an object with `frame_shift`, `vocab_size` and `encode(samples, sampling_rate)`) makes
     speech tokens from the audio of cuts that have no `speech_tokens` array. `reader` picks
-    how JSONL lines become documents: `fast` (default) reads the JSON straight into arrays
-    (`spelangy.fastpath`), `lhotse` builds Lhotse objects first; both give identical
-    documents and errors.
+    how manifest lines become documents: `fast` (default) reads MonoCut lines straight into
+    arrays in C++, `lhotse` builds Lhotse objects first; both give identical documents and
+    errors (see `spelangy.reading`). Every cut type is read: docs/semantics.md, "Reading
+    cuts".
 
     `shard_by` splits the documents over the world_size * num_workers shards:
     `document` (default): document i goes to shard i % num_shards, a list of files counting
@@ -73,6 +73,7 @@ class SpeechTextSource:
                                     f"{choices}, got {value!r}")
         self.reader, self.shard_by = reader, shard_by
         self._cuts = None
+        self._units = None  # per file: "line" for JSONL, "item" for list manifests
         if isinstance(cuts, (list, tuple)):
             self._init_manifests(cuts)
         elif isinstance(cuts, (str, os.PathLike)):
@@ -104,7 +105,7 @@ class SpeechTextSource:
                                     f"paths, got a list holding {type(item).__name__}")
             path = check_path(item, f"{what}: cuts manifest")
             if not is_remote(path) and Path(path).is_dir():
-                raise SpelangyError(f"{what}: a list of cuts may hold only JSONL manifests, "
+                raise SpelangyError(f"{what}: a list of cuts may hold only manifest files, "
                                     f"{path} is a directory")
             paths.append(path)
         self.kind, self.paths = "jsonl", tuple(paths)
@@ -115,12 +116,13 @@ class SpeechTextSource:
         return f"SpeechTextSource({self.name!r}, {where!r}, weight={self.weight})"
 
     def iter_raw(self) -> Iterator[Tuple[object, object]]:
-        """`(index, raw)` in manifest order: raw line bytes for JSONL, cuts for Shar and
-        in-memory sets. The index is the line number - 1 for one JSONL file, `(file number,
-        line number - 1)` for several, the cut's position otherwise."""
+        """`(index, raw)` in manifest order: raw JSON bytes of a line (or list item) for
+        manifest files, cuts for Shar and in-memory sets. The index is the line (item)
+        number - 1 for one file, `(file number, line number - 1)` for several, the cut's
+        position otherwise."""
         if self.kind == "jsonl":
             if len(self.paths) == 1:
-                return iter_lines(self.paths[0], self.name)
+                return iter_documents(self.paths[0], self.name)
             return iter_files(self.paths, self.name)
         if self.kind == "shar":
             return enumerate(iter_shar(self.path))
@@ -148,33 +150,33 @@ class SpeechTextSource:
 
     def _where(self, index) -> Where:
         file, line = index if isinstance(index, tuple) else (0, index)
-        return Where(self.name, self.paths[file], line + 1)
+        if self._units is None:  # once: pathlib is slow per document
+            self._units = ["item" if is_list_manifest(p) else "line" for p in self.paths]
+        return Where(self.name, self.paths[file], line + 1, self._units[file])
 
     def to_document(self, index, raw, text_tokenizer) -> SpeechDocument:
         if self.kind == "jsonl":
-            where = self._where(index)
-            if self.reader == "fast":
-                from .fastpath import line_to_document
-
-                return line_to_document(raw, text_tokenizer, where, self.speech_tokenizer)
-            cut = cut_from_line(raw, where)
-        else:
-            cut = raw
-            origin = (getattr(cut, "custom", None) or {}).get("shard_origin", self.path)
-            where = Where(self.name, str(origin))
-        return cut_to_document(cut, text_tokenizer, self.speech_tokenizer, where)
+            return line_to_document(raw, text_tokenizer, self._where(index),
+                                    self.speech_tokenizer, self.reader)
+        origin = (getattr(raw, "custom", None) or {}).get("shard_origin", self.path)
+        return cut_to_document(raw, text_tokenizer, self.speech_tokenizer,
+                               Where(self.name, str(origin)))
 
     def documents(self, text_tokenizer) -> Iterator[SpeechDocument]:
         for index, raw in self.iter_raw():
             yield self.to_document(index, raw, text_tokenizer)
 
     def speech_vocab_size(self) -> Optional[int]:
-        """From the first cut's `custom["speech_vocab_size"]`, else the speech tokenizer's."""
+        """From the first cut's `custom["speech_vocab_size"]` (a MixedCut's: its first track
+        that has one), else the speech tokenizer's."""
+        from .reading.speech_tokens import audible_tracks
+
         for index, raw in self.iter_raw():
             cut = cut_from_line(raw, self._where(index)) if self.kind == "jsonl" else raw
-            size = (getattr(cut, "custom", None) or {}).get("speech_vocab_size")
-            if size is not None:
-                return int(size)
+            for part, _ in audible_tracks(cut):
+                size = (getattr(part, "custom", None) or {}).get("speech_vocab_size")
+                if size is not None:
+                    return int(size)
             break
         if self.speech_tokenizer is not None:
             return int(self.speech_tokenizer.vocab_size)

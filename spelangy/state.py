@@ -57,7 +57,8 @@ class LoaderStateTracker:
         self.workers = {k: dict(v) for k, v in state["workers"].items()}
 
     def counters(self) -> dict:
-        """Per-rank totals of the workers' counters (`unsplit_turns`, `skipped`)."""
+        """Per-rank totals of the workers' counters (`skipped` and `stream.COUNTERS`:
+        `unsplit_turns`, `audio_chunks_as_text`, `words_outside_cut`)."""
         total: Dict[str, int] = {}
         for worker in self.workers.values():
             for name, value in worker.get("counters", {}).items():
@@ -92,5 +93,5 @@ def reshard_worker_state(state: dict, num_sources: int) -> Optional[dict]:
         "batches": 0,
         "mixer": {"epochs": epochs, "cursors": [0] * num_sources, "tokens": [0] * num_sources},
         "packer": {"ready": [], "open": []},
-        "counters": {"unsplit_turns": 0, "skipped": 0},
+        "counters": {"skipped": 0},  # the stream's own counters start at 0 when absent
     }

@@ -24,7 +24,8 @@ class LoaderStats:
     doc_switches: Dict[str, np.ndarray]  # sampling mode -> modality switches per document
     row_switches: Dict[str, np.ndarray]  # sampling mode -> switches per packed row
     modality_tokens: Dict[str, Counter]  # sampling mode -> tokens per modality name
-    source_tokens: Dict[str, Counter]  # sampling mode -> tokens per source name
+    source_tokens: Dict[str, Counter]  # sampling mode -> tokens per source, streaming
+    epoch_source_tokens: Dict[str, Counter]  # the same in a run limited to one epoch
     settings: dict = field(default_factory=dict)
 
     def summary(self) -> Dict[str, float]:
@@ -39,9 +40,11 @@ class LoaderStats:
             total = sum(self.modality_tokens[mode].values())
             for name, n in sorted(self.modality_tokens[mode].items()):
                 out[f"share[{mode}][{name}]"] = n / total
-            src_total = sum(self.source_tokens[mode].values())
-            for name, n in sorted(self.source_tokens[mode].items()):
-                out[f"source_share[{mode}][{name}]"] = n / src_total
+            for key, table in (("source_share", self.source_tokens),
+                               ("epoch_source_share", self.epoch_source_tokens)):
+                src_total = sum(table[mode].values())
+                for name, n in sorted(table[mode].items()):
+                    out[f"{key}[{mode}][{name}]"] = n / src_total
         return out
 
 
@@ -61,51 +64,70 @@ def row_switches(modality: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=np.int64)
 
 
+def _source_tokens(batches) -> Counter:
+    per_source = Counter()
+    for batch in batches:
+        for row in batch.receipts:
+            for r in row:
+                per_source[r.source] += r.end - r.start
+    return per_source
+
+
 def compute_stats(cuts, spm_model, *, text: Optional[Path] = None, text_weight: float = 0.6,
                   chunking: str = "fine", seq_len: int = 2048, batch_size: int = 4,
                   seed: int = 0, max_documents: Optional[int] = None) -> LoaderStats:
-    """Chunk every document both ways, sample it both ways, and pack one epoch both ways
-    (with the text-only documents of `text` mixed in at `text_weight` of the tokens)."""
+    """Chunk every document both ways, sample it both ways (on the C++ core), and pack one
+    epoch both ways (with the text-only documents of `text` mixed in at `text_weight` of the
+    tokens). Token shares per source are measured twice: streaming (no epoch limit, as
+    training runs: the weights hold) over as many batches as one epoch gives, and in the run
+    limited to one epoch, where the sources that run out first leave the rest to the others.
+    """
     from itertools import islice
 
+    from .core import get_core
     from .dataset import InterleavedDataset
-    from .reference import build_speech_document, chunk_document
     from .sources import SpeechTextSource, TextSource
     from .text_tokenizer import TextTokenizer
 
+    core = get_core("cpp")
     tokenizer = TextTokenizer(spm_model)
     speech = SpeechTextSource("speech", cuts, weight=1.0 - text_weight if text else 1.0)
     docs = list(islice(speech.documents(tokenizer), max_documents))
     speech_vocab = speech.speech_vocab_size() or 1
     vocab = VocabLayout(tokenizer.vocab_size, speech_vocab)
-    durations = {m: np.concatenate([chunk_document(d, ChunkingConfig(m)).duration for d in docs])
-                 for m in CHUNKINGS}
+    durations = {m: np.concatenate([core.chunk_document(d, ChunkingConfig(m)).duration
+                                    for d in docs]) for m in CHUNKINGS}
     config = ChunkingConfig(chunking)
-    doc_chunks = np.array([chunk_document(d, config).num_chunks for d in docs])
-    doc_sw, row_sw, mod_tokens, src_tokens = {}, {}, {}, {}
+    doc_chunks = np.array([core.chunk_document(d, config).num_chunks for d in docs])
+    doc_sw, row_sw, mod_tokens, src_tokens, epoch_src_tokens = {}, {}, {}, {}, {}
     sources = [speech] + ([TextSource("text", text, weight=text_weight)] if text else [])
     for mode in SAMPLINGS:
         sampling = SamplingConfig(mode)
         doc_sw[mode] = np.array([_document_switches(
-            build_speech_document(d, config, sampling, seed, 0, vocab)[0], vocab) for d in docs])
-        dataset = InterleavedDataset(
-            sources=sources, text_tokenizer=tokenizer, chunking=config, sampling=sampling,
-            packing=PackingConfig(seq_len=seq_len, batch_size=batch_size), loss_on="all",
-            seed=seed, num_epochs=1, speech_vocab_size=speech_vocab)
-        switches, modalities, per_source = [], Counter(), Counter()
-        for batch in dataset:
+            core.build_speech_document(d, config, sampling, seed, 0, vocab).tokens, vocab)
+            for d in docs])
+
+        def dataset(num_epochs):
+            return InterleavedDataset(
+                sources=sources, text_tokenizer=tokenizer, chunking=config, sampling=sampling,
+                packing=PackingConfig(seq_len=seq_len, batch_size=batch_size), loss_on="all",
+                seed=seed, num_epochs=num_epochs, speech_vocab_size=speech_vocab)
+
+        epoch = list(dataset(1))
+        switches, modalities = [], Counter()
+        for batch in epoch:
             m = batch.modality.numpy()
             switches.append(row_switches(m))
             values, counts = np.unique(m, return_counts=True)
             modalities.update({Modality(int(v)).name.lower(): int(c) for v, c in zip(values, counts)})
-            for row in batch.receipts:
-                for r in row:
-                    per_source[r.source] += r.end - r.start
         row_sw[mode] = np.concatenate(switches) if switches else np.zeros(0, np.int64)
-        mod_tokens[mode], src_tokens[mode] = modalities, per_source
+        mod_tokens[mode] = modalities
+        epoch_src_tokens[mode] = _source_tokens(epoch)
+        src_tokens[mode] = _source_tokens(islice(dataset(None), max(len(epoch), 1)))
     settings = {"chunking": chunking, "seq_len": seq_len, "batch_size": batch_size, "seed": seed,
                 "text": str(text) if text else None, "text_weight": text_weight if text else 0.0}
-    return LoaderStats(durations, doc_chunks, doc_sw, row_sw, mod_tokens, src_tokens, settings)
+    return LoaderStats(durations, doc_chunks, doc_sw, row_sw, mod_tokens, src_tokens,
+                       epoch_src_tokens, settings)
 
 
 def format_table(stats: LoaderStats) -> str:
@@ -123,10 +145,15 @@ def format_table(stats: LoaderStats) -> str:
                      f"{s[f'switches_per_row[{mode}]']:>11.2f}"
                      + "".join(f"{share[k]:>{w}.1%}" for k, w in
                                (("text", 7), ("audio", 7), ("special", 8), ("pad", 7))))
-    lines += ["", "token share per source: " + "; ".join(
-        f"{mode}: " + ", ".join(f"{name} {s[f'source_share[{mode}][{name}]']:.1%}"
-                                for name in sorted(stats.source_tokens[mode]))
-        for mode in stats.source_tokens)]
+    for key, title in (
+            ("source_share", "token share per source, streaming (as training runs: the "
+                             "weights hold)"),
+            ("epoch_source_share", "token share per source, one epoch (num_epochs=1: once "
+                                   "a source runs out, the others fill the rest)")):
+        lines += ["", f"{title}:"] + [
+            f"  {mode}: " + ", ".join(f"{name} {s.get(f'{key}[{mode}][{name}]', 0.0):.1%}"
+                                      for name in sorted(stats.source_tokens[mode]))
+            for mode in stats.source_tokens]
     return "\n".join(lines)
 
 

@@ -13,6 +13,12 @@ from .packing import BuiltDocument, DocRef, Packer, rows_to_ragged
 from .vocab import VocabLayout
 
 
+# What a shard counts as it builds documents (each time it builds one, every epoch):
+# turns over the maximum chunk duration left whole, audio chunks emitted as text for want of
+# speech frames, words of supervisions outside their cut (docs/semantics.md).
+COUNTERS = ("unsplit_turns", "audio_chunks_as_text", "words_outside_cut")
+
+
 @dataclass
 class StreamSettings:
     """Everything a shard stream needs besides its documents (all picklable)."""
@@ -43,7 +49,7 @@ class ShardStream:
         p = settings.packing
         self.packer = Packer(p.mode, p.seq_len, p.best_fit_open_rows)
         self.batches = 0
-        self.unsplit_turns = 0
+        self.counters = dict.fromkeys(COUNTERS, 0)
         self._orders = {}
 
     def _order(self, source: int, epoch: int):
@@ -60,16 +66,22 @@ class ShardStream:
         doc = self.documents[source][self._order(source, epoch)[cursor]]
         s = self.settings
         if isinstance(doc, SpeechDocument):
-            tokens, modality, chunks, _ = self.core.build_speech_document(
-                doc, s.chunking, s.sampling, s.seed, epoch, s.vocab
-            )
-            self.unsplit_turns += chunks.unsplit_turns
+            got = self.core.build_speech_document(doc, s.chunking, s.sampling, s.seed, epoch,
+                                                  s.vocab)
+            tokens, modality = got.tokens, got.modality
+            if got.chunks.unsplit_turns or got.audio_chunks_as_text or doc.words_outside_cut:
+                self._count(got, doc)
         else:
             tokens, modality = self.core.interleave_text(doc, s.vocab)
         built = BuiltDocument(ref, s.source_names[source], doc.cut_id, tokens, modality, len(tokens))
         if not keep_tokens:
             built.tokens = built.modality = None
         return built
+
+    def _count(self, got, doc: SpeechDocument) -> None:
+        self.counters["unsplit_turns"] += got.chunks.unsplit_turns
+        self.counters["audio_chunks_as_text"] += got.audio_chunks_as_text
+        self.counters["words_outside_cut"] += doc.words_outside_cut
 
     def _too_long(self, doc: BuiltDocument) -> Optional[BadInputError]:
         p = self.settings.packing
@@ -132,11 +144,12 @@ class ShardStream:
             "batches": self.batches,
             "mixer": self.mixer.state_dict(),
             "packer": self.packer.state_dict(),
-            "counters": {"unsplit_turns": self.unsplit_turns, "skipped": self.skips.total},
+            "counters": {**self.counters, "skipped": self.skips.total},
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.batches = int(state["batches"])
         self.mixer.load_state_dict(state["mixer"])
         self.packer.load_state_dict(state["packer"], self.build)
-        self.unsplit_turns = int(state["counters"]["unsplit_turns"])
+        # (States saved before a counter existed lack it: it restarts at 0.)
+        self.counters = {name: int(state["counters"].get(name, 0)) for name in COUNTERS}

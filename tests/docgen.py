@@ -8,7 +8,8 @@ and a failure can be replayed from its seed:
         runs of the same speaker, aligned and unaligned turns, single-word turns, turns with
         no words, words with no text tokens, sentence ends, turns longer than the fine and
         the coarse maxima, times on a 10 ms grid or not, and speech tokens that may cover
-        only part of the document (or none of it). The key may be >= 2**63.
+        only part of the document (or none of it), some with runs of frames without audio
+        (NO_AUDIO). The key may be >= 2**63.
     random_text_document(rng, *, text_vocab_size=150, max_tokens=300) -> TextDocument
     random_ragged_batch(rng, *, batch_size=None, seq_len=None, loss_mask_bits=None,
                         empty_pieces=True) -> RaggedBatch
@@ -29,7 +30,7 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 
 from spelangy.batch import RaggedBatch, Receipt
-from spelangy.documents import SpeechDocument, TextDocument
+from spelangy.documents import NO_AUDIO, SpeechDocument, TextDocument
 from spelangy.vocab import IGNORE_INDEX, Modality, VocabLayout
 
 TEST_VOCAB = VocabLayout(text_vocab_size=100, speech_vocab_size=40)
@@ -109,6 +110,12 @@ def random_speech_document(
     coverage = rng.choice([1.0, 1.0, float(rng.uniform(0.0, 1.0)), 0.0])
     num_frames = int(full_frames * coverage)
 
+    speech_tokens = rng.integers(0, speech_vocab_size, size=num_frames, dtype=np.int32)
+    if rng.random() < 0.3:  # padding of a mix: runs of frames without audio
+        for _ in range(int(rng.integers(1, 4))):
+            a = int(rng.integers(0, num_frames + 1))
+            speech_tokens[a:a + int(rng.integers(0, 60))] = NO_AUDIO
+
     def cat(parts, dtype):
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
@@ -125,7 +132,7 @@ def random_speech_document(
         word_token_offsets=np.concatenate([[0], np.cumsum(tokens_per_word)]).astype(np.int64),
         text_tokens=rng.integers(0, text_vocab_size, size=int(tokens_per_word.sum()),
                                  dtype=np.int32),
-        speech_tokens=rng.integers(0, speech_vocab_size, size=num_frames, dtype=np.int32),
+        speech_tokens=speech_tokens,
         frame_shift=frame_shift,
         duration=duration,
         key=_key(rng),

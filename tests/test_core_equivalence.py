@@ -139,12 +139,13 @@ def test_document_to_batch_pipeline(rng, chunking_mode, sampling_mode, first_mod
         doc = random_speech_document(rng)
         want = ref.build_speech_document(doc, chunking, sampling, seed, epoch, VOCAB)
         got = cpp.build_speech_document(doc, chunking, sampling, seed, epoch, VOCAB)
-        assert len(got) == 4
-        assert_same(want[0], got[0], "tokens")
-        assert_same(want[1], got[1], "modality")
-        assert_same_chunks(want[2], got[2])
-        assert_same(want[3], got[3], "chunk modalities")
-        documents.append((doc.cut_id, got[0], got[1]))
+        assert len(got) == 5
+        assert_same(want.tokens, got.tokens, "tokens")
+        assert_same(want.modality, got.modality, "modality")
+        assert_same_chunks(want.chunks, got.chunks)
+        assert_same(want.chunk_modality, got.chunk_modality, "chunk modalities")
+        assert want.audio_chunks_as_text == got.audio_chunks_as_text
+        documents.append((doc.cut_id, got.tokens, got.modality))
     seq_len = int(rng.integers(16, 400))
     ragged = pack_documents(rng, iter(documents), int(rng.integers(1, 6)), seq_len,
                             LOSS_MASK_BITS[loss_on], VOCAB.pad)

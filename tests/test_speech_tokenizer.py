@@ -123,5 +123,5 @@ def test_unreadable_audio_names_the_cut_and_file(tmp_path):
         {"type": "file", "channels": [0], "source": str(broken)}]})
     cut.recording = rec
     tok = load_speech_tokenizer(root / "speech_tokenizer.npz")
-    with pytest.raises(SpelangyError, match=r"cannot read audio.*broken\.wav.*mini-0000"):
+    with pytest.raises(SpelangyError, match=r"cannot load audio.*broken\.wav.*mini-0000"):
         encode_cut(cut, tok)

@@ -34,6 +34,9 @@ def test_stats_on_the_mini_corpus():
                   if f"share[{mode}][{k}]" in s]
         assert abs(sum(shares) - 1.0) < 1e-9
         assert set(stats.source_tokens[mode]) == {"speech", "text"}
+        # Streaming, the weights hold; one epoch, the text outlasts the two cuts.
+        assert abs(s[f"source_share[{mode}][text]"] - 0.6) < 0.05
+        assert s[f"epoch_source_share[{mode}][text]"] > s[f"source_share[{mode}][text]"]
 
 
 def test_stats_command_writes_table_and_plots(tmp_path):
@@ -44,6 +47,7 @@ def test_stats_command_writes_table_and_plots(tmp_path):
                                        str(tmp_path), "--seq-len", "512", "--batch-size", "2"])
     assert result.exit_code == 0, result.output
     assert "coarse" in result.output and "deterministic" in result.output
+    assert "streaming" in result.output and "one epoch" in result.output
     for name in ("chunk_durations.png", "switches.png", "token_share.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     summary = json.loads((tmp_path / "stats.json").read_text())["summary"]

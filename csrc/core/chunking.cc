@@ -35,14 +35,24 @@ void ChunkTable::push(double s, double e, int32_t spk, int64_t wb, int64_t we) {
   word_end.push_back(we);
 }
 
+namespace {
+
+// The frame nearest to time t (half up), clamped to [0, num_frames] in floating point before
+// the cast: a time far outside the cut (or NaN) must not overflow int64.
+int64_t nearest_frame(double t, double frame_shift, int64_t num_frames) {
+  const double x = t / frame_shift + 0.5;
+  if (!(x > 0.0)) return 0;
+  if (!(x < static_cast<double>(num_frames))) return num_frames;
+  return static_cast<int64_t>(std::floor(x));
+}
+
+}  // namespace
+
 void frame_range(double start, double end, double frame_shift, int64_t num_frames,
                  int64_t* frame_begin, int64_t* frame_end) {
-  const int64_t fb = std::min<int64_t>(
-      num_frames, static_cast<int64_t>(std::floor(start / frame_shift + 0.5)));
-  const int64_t fe = std::min<int64_t>(
-      num_frames, std::max<int64_t>(fb, static_cast<int64_t>(std::floor(end / frame_shift + 0.5))));
+  const int64_t fb = nearest_frame(start, frame_shift, num_frames);
   *frame_begin = fb;
-  *frame_end = fe;
+  *frame_end = std::max<int64_t>(fb, nearest_frame(end, frame_shift, num_frames));
 }
 
 namespace {

@@ -10,6 +10,9 @@ namespace spelangy {
 // Per-token modality codes, as stored in int8 arrays.
 enum Modality : int8_t { kText = 0, kAudio = 1, kSpecial = 2, kPad = 3 };
 
+// A speech frame the cut has no audio for (padding of a mix): never emitted.
+constexpr int32_t kNoAudio = -1;
+
 // A speech-text document as plain arrays; the caller owns the memory.
 struct SpeechDocView {
   const double* turn_start = nullptr;          // [num_turns]
@@ -24,7 +27,7 @@ struct SpeechDocView {
   int64_t num_words = 0;
   const int32_t* text_tokens = nullptr;        // [num_text_tokens]
   int64_t num_text_tokens = 0;
-  const int32_t* speech_tokens = nullptr;      // [num_frames]
+  const int32_t* speech_tokens = nullptr;      // [num_frames], kNoAudio where no audio
   int64_t num_frames = 0;
   double frame_shift = 0.08;
 };

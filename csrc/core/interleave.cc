@@ -1,10 +1,35 @@
 // Interleaving of speech and text documents into tokens plus per-token modality.
 #include "core/interleave.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace spelangy {
 namespace {
+
+// Real speech frames of chunk i: frames without audio (kNoAudio) are never emitted.
+inline int64_t audio_frame_count(const SpeechDocView& doc, const ChunkSpans& c, int64_t i) {
+  const int32_t* codes = doc.speech_tokens + c.frame_begin[i];
+  const int64_t span = c.frame_end[i] - c.frame_begin[i];
+  int64_t missing = 0;
+  // An int32 count, compare and subtract, vectorizes on any x86-64; blocks keep it from
+  // overflowing.
+  for (int64_t block = 0; block < span; block += int64_t{1} << 30) {
+    const int64_t end = std::min(span, block + (int64_t{1} << 30));
+    int32_t n = 0;
+    for (int64_t f = block; f < end; ++f) n += codes[f] == kNoAudio;
+    missing += n;
+  }
+  return span - missing;
+}
+
+// Whether chunk i has a real speech frame (usually its first one is).
+inline bool has_audio_frame(const SpeechDocView& doc, const ChunkSpans& c, int64_t i) {
+  for (int64_t f = c.frame_begin[i]; f < c.frame_end[i]; ++f) {
+    if (doc.speech_tokens[f] != kNoAudio) return true;
+  }
+  return false;
+}
 
 inline int64_t chunk_token_count(const SpeechDocView& doc, const ChunkSpans& c, int64_t i,
                                  int8_t m) {
@@ -12,7 +37,7 @@ inline int64_t chunk_token_count(const SpeechDocView& doc, const ChunkSpans& c, 
   if (m == kText) {
     return doc.word_token_offsets[c.word_end[i]] - doc.word_token_offsets[c.word_begin[i]];
   }
-  return c.frame_end[i] - c.frame_begin[i];
+  return audio_frame_count(doc, c, i);
 }
 
 }  // namespace
@@ -34,13 +59,26 @@ std::string check_chunk_spans(const SpeechDocView& doc, const ChunkSpans& c) {
   return "";
 }
 
+int64_t audio_chunks_to_text(const SpeechDocView& doc, const ChunkSpans& chunks,
+                             int8_t* chunk_modality) {
+  int64_t count = 0;
+  for (int64_t i = 0; i < chunks.num_chunks; ++i) {
+    if (chunk_modality[i] != kText && chunks.word_end[i] > chunks.word_begin[i] &&
+        !has_audio_frame(doc, chunks, i)) {
+      chunk_modality[i] = kText;
+      ++count;
+    }
+  }
+  return count;
+}
+
 int64_t interleaved_length(const SpeechDocView& doc, const ChunkSpans& chunks,
-                           const int8_t* chunk_modality) {
+                           const int8_t* chunk_modality, int64_t* chunk_tokens) {
   int64_t n = 2;  // BOS, EOS
   int8_t previous = -1;
   for (int64_t i = 0; i < chunks.num_chunks; ++i) {
     const int8_t m = chunk_modality[i];
-    const int64_t count = chunk_token_count(doc, chunks, i, m);
+    const int64_t count = chunk_tokens[i] = chunk_token_count(doc, chunks, i, m);
     if (count == 0) continue;
     n += count + (m != previous);
     previous = m;
@@ -49,15 +87,15 @@ int64_t interleaved_length(const SpeechDocView& doc, const ChunkSpans& chunks,
 }
 
 void interleave_speech(const SpeechDocView& doc, const ChunkSpans& chunks,
-                       const int8_t* chunk_modality, const VocabIds& vocab, int32_t* tokens,
-                       int8_t* modality) {
+                       const int8_t* chunk_modality, const int64_t* chunk_tokens,
+                       const VocabIds& vocab, int32_t* tokens, int8_t* modality) {
   int64_t k = 0;
   tokens[k] = vocab.bos;
   modality[k++] = kSpecial;
   int8_t previous = -1;
   for (int64_t i = 0; i < chunks.num_chunks; ++i) {
     const int8_t m = chunk_modality[i];
-    const int64_t count = chunk_token_count(doc, chunks, i, m);
+    const int64_t count = chunk_tokens[i];
     if (count == 0) continue;
     if (m != previous) {
       tokens[k] = m == kText ? vocab.text_marker : vocab.audio_marker;
@@ -69,9 +107,17 @@ void interleave_speech(const SpeechDocView& doc, const ChunkSpans& chunks,
       const int32_t* src = doc.text_tokens + doc.word_token_offsets[chunks.word_begin[i]];
       std::memcpy(dst, src, count * sizeof(int32_t));
     } else {
-      const int32_t* src = doc.speech_tokens + chunks.frame_begin[i];
       const int32_t offset = vocab.speech_offset;
-      for (int64_t j = 0; j < count; ++j) dst[j] = src[j] + offset;
+      const int32_t* src = doc.speech_tokens + chunks.frame_begin[i];
+      const int64_t span = chunks.frame_end[i] - chunks.frame_begin[i];
+      if (count == span) {  // the usual case: every frame has audio
+        for (int64_t j = 0; j < span; ++j) dst[j] = src[j] + offset;
+      } else {
+        int64_t j = 0;
+        for (int64_t f = 0; f < span; ++f) {
+          if (src[f] != kNoAudio) dst[j++] = src[f] + offset;
+        }
+      }
     }
     std::memset(modality + k, m, count);
     k += count;

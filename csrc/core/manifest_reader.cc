@@ -1,4 +1,4 @@
-// Lhotse MonoCut lines read with the strict JSON scanner, and the convert.py rules on them.
+// Lhotse MonoCut lines read with the strict JSON scanner, and the Lhotse reader's rules on them.
 #include "core/manifest_reader.h"
 
 #include <algorithm>
@@ -19,7 +19,7 @@ using utf8::is_blank;
 using utf8::is_py_space;
 using utf8::next_code_point;
 
-constexpr double kAlignmentTolerance = 0.01;  // convert.ALIGNMENT_TOLERANCE
+constexpr double kAlignmentTolerance = 0.01;  // lhotse_reader.ALIGNMENT_TOLERANCE
 
 // Marks key `bit` of one object as read; a key read twice is left to the general path
 // (JSON parsers keep the last one).
@@ -324,49 +324,36 @@ void ManifestReader::parse(const char* data, size_t size, ManifestLine* out) {
 }
 
 void ManifestReader::build(ManifestLine* out) {
-  const size_t num_turns = sups_.size();
-  if (num_turns == 0) unhandled("no supervisions");
-  order_.resize(num_turns);
-  for (size_t i = 0; i < num_turns; ++i) order_[i] = i;
+  const size_t num_sups = sups_.size();
+  if (num_sups == 0) unhandled("no supervisions");
+  order_.resize(num_sups);
+  for (size_t i = 0; i < num_sups; ++i) order_[i] = i;
   const auto by_start = [&](size_t a, size_t b) { return sups_[a].start < sups_[b].start; };
   if (!std::is_sorted(order_.begin(), order_.end(), by_start)) {
     std::stable_sort(order_.begin(), order_.end(), by_start);
   }
   const double offset = out->start;
-  // Speaker indices in order of first appearance (turns without a speaker share one); a
-  // document has a handful of speakers, so a linear search beats hashing.
+  const double cut_duration = out->duration;
+  // Speaker indices in order of first appearance among the turns kept (turns without a
+  // speaker share one); a document has a handful of speakers, so a linear search beats
+  // hashing.
   std::vector<std::pair<std::string_view, int32_t>> speakers;
   int32_t none_speaker = -1;
-  out->turn_start.resize(num_turns);
-  out->turn_end.resize(num_turns);
-  out->turn_speaker.resize(num_turns);
-  out->turn_aligned.assign(num_turns, 0);
-  out->turn_word_offsets.assign(num_turns + 1, 0);
+  int32_t num_speakers = 0;
+  out->turn_start.clear();
+  out->turn_end.clear();
+  out->turn_speaker.clear();
+  out->turn_aligned.clear();
+  out->turn_word_offsets.assign(1, 0);
   out->words.clear();
   out->words.reserve(arena_.size());
   out->word_start.clear();
   out->word_end.clear();
   out->word_sentence_end.clear();
-  int32_t num_speakers = 0;
-  for (size_t t = 0; t < num_turns; ++t) {
+  out->words_outside_cut = 0;
+  for (size_t t = 0; t < num_sups; ++t) {
     const Sup& sup = sups_[order_[t]];
-    const double ts = sup.start, te = sup.start + sup.duration;
-    out->turn_start[t] = ts;
-    out->turn_end[t] = te;
-    if (sup.has_speaker) {
-      const auto name = std::string_view(arena_).substr(sup.speaker, sup.speaker_len);
-      const auto found = std::find_if(speakers.begin(), speakers.end(),
-                                      [&](const auto& known) { return known.first == name; });
-      if (found == speakers.end()) {
-        speakers.emplace_back(name, num_speakers);
-        out->turn_speaker[t] = num_speakers++;
-      } else {
-        out->turn_speaker[t] = found->second;
-      }
-    } else {
-      if (none_speaker < 0) none_speaker = num_speakers++;
-      out->turn_speaker[t] = none_speaker;
-    }
+    double ts = sup.start, te = sup.start + sup.duration;
     // text.split()
     words_.clear();
     size_t word_begin = 0;
@@ -387,19 +374,24 @@ void ManifestReader::build(ManifestLine* out) {
     for (size_t i = sup.items_begin; i < sup.items_end; ++i) {
       if (!is_blank(arena_, items_[i].symbol, items_[i].symbol_len)) item_order_.push_back(i);
     }
-    const auto by_start = [&](size_t a, size_t b) { return items_[a].start < items_[b].start; };
-    if (!std::is_sorted(item_order_.begin(), item_order_.end(), by_start)) {  // rarely
-      std::stable_sort(item_order_.begin(), item_order_.end(), by_start);
+    const auto by_item_start = [&](size_t a, size_t b) {
+      return items_[a].start < items_[b].start;
+    };
+    if (!std::is_sorted(item_order_.begin(), item_order_.end(), by_item_start)) {  // rarely
+      std::stable_sort(item_order_.begin(), item_order_.end(), by_item_start);
     }
-    if (!item_order_.empty()) {
+    const bool aligned = !item_order_.empty();
+    turn_ws_.clear();
+    turn_we_.clear();
+    if (aligned) {
       for (size_t i : item_order_) {
         const double ws = items_[i].start - offset;
         const double we = ws + items_[i].duration;
         if (ws < ts - kAlignmentTolerance || we > te + kAlignmentTolerance) {
           unhandled("word alignment outside its turn");
         }
-        out->word_start.push_back(ws);
-        out->word_end.push_back(we);
+        turn_ws_.push_back(ws);
+        turn_we_.push_back(we);
       }
       if (item_order_.size() != words_.size()) {
         words_.clear();
@@ -410,18 +402,61 @@ void ManifestReader::build(ManifestLine* out) {
           words_.emplace_back(items_[i].symbol, items_[i].symbol_len);
         }
       }
-      out->turn_aligned[t] = 1;
     } else {
-      out->word_start.insert(out->word_start.end(), words_.size(), 0.0);
-      out->word_end.insert(out->word_end.end(), words_.size(), 0.0);
+      turn_ws_.assign(words_.size(), 0.0);
+      turn_we_.assign(words_.size(), 0.0);
     }
+    if (!(ts >= -kAlignmentTolerance && te <= cut_duration + kAlignmentTolerance)) {
+      // Sticks out of the cut: keep the aligned words whose middle lies inside it.
+      if (!aligned || te <= 0.0 || ts >= cut_duration) {
+        out->words_outside_cut += static_cast<int64_t>(words_.size());
+        continue;
+      }
+      size_t kept = 0;
+      for (size_t w = 0; w < words_.size(); ++w) {
+        const double middle = (turn_ws_[w] + turn_we_[w]) * 0.5;
+        if (middle >= 0.0 && middle < cut_duration) {
+          words_[kept] = words_[w];
+          turn_ws_[kept] = turn_ws_[w];
+          turn_we_[kept] = turn_we_[w];
+          ++kept;
+        }
+      }
+      out->words_outside_cut += static_cast<int64_t>(words_.size() - kept);
+      if (kept == 0) continue;
+      words_.resize(kept);
+      turn_ws_.resize(kept);
+      turn_we_.resize(kept);
+      ts = std::max(ts, 0.0);
+      te = std::min(te, cut_duration);
+    }
+    out->turn_start.push_back(ts);
+    out->turn_end.push_back(te);
+    out->turn_aligned.push_back(aligned ? 1 : 0);
+    if (sup.has_speaker) {
+      const auto name = std::string_view(arena_).substr(sup.speaker, sup.speaker_len);
+      const auto found = std::find_if(speakers.begin(), speakers.end(),
+                                      [&](const auto& known) { return known.first == name; });
+      if (found == speakers.end()) {
+        speakers.emplace_back(name, num_speakers);
+        out->turn_speaker.push_back(num_speakers++);
+      } else {
+        out->turn_speaker.push_back(found->second);
+      }
+    } else {
+      if (none_speaker < 0) none_speaker = num_speakers++;
+      out->turn_speaker.push_back(none_speaker);
+    }
+    out->word_start.insert(out->word_start.end(), turn_ws_.begin(), turn_ws_.end());
+    out->word_end.insert(out->word_end.end(), turn_we_.begin(), turn_we_.end());
     for (const auto& w : words_) {
       if (!out->words.empty()) out->words.push_back(' ');
       out->words.append(arena_, w.first, w.second);
       out->word_sentence_end.push_back(is_sentence_end_utf8(arena_.data() + w.first, w.second));
     }
-    out->turn_word_offsets[t + 1] = static_cast<int64_t>(out->word_start.size());
+    out->turn_word_offsets.push_back(static_cast<int64_t>(out->word_start.size()));
   }
+  if (out->turn_start.empty()) unhandled("no supervision inside the cut");
   out->num_words = static_cast<int64_t>(out->word_start.size());
 }
 

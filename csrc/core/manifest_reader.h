@@ -9,7 +9,7 @@
 
 namespace spelangy {
 
-// The tables of one cut, by the rules of spelangy/convert.py, before tokenization. Words are
+// The tables of one cut, by the rules of spelangy/reading/lhotse_reader.py, before tokenization. Words are
 // joined by single spaces; no word holds a whitespace character (Python's `str.isspace`),
 // so `words.split(" ")` gives them back.
 struct ManifestLine {
@@ -24,6 +24,7 @@ struct ManifestLine {
   int64_t num_words = 0;
   std::vector<double> word_start, word_end;
   std::vector<uint8_t> word_sentence_end;
+  int64_t words_outside_cut = 0;  // words of supervisions outside the cut, left out
   // custom["speech_tokens"], a TemporalArray manifest
   std::string storage_type, storage_path, storage_key;
   int64_t num_frames = 0;  // array.shape[temporal_dim]
@@ -63,6 +64,7 @@ class ManifestReader {
   std::vector<Item> items_;
   std::vector<size_t> order_, item_order_;
   std::vector<std::pair<size_t, size_t>> words_;  // (arena offset, length) of one turn's words
+  std::vector<double> turn_ws_, turn_we_;          // their start and end times
 };
 
 // `word.rstrip(CLOSERS).endswith((".", "!", "?", "\u2026"))` on UTF-8 bytes.

@@ -24,12 +24,15 @@ std::string build_speech_document(const SpeechDocView& doc, uint64_t doc_key,
 
   out->chunk_modality.resize(c.size());
   sample_modalities(c.size(), doc_key, sampling, seed, epoch, out->chunk_modality.data());
+  out->audio_chunks_as_text = audio_chunks_to_text(doc, spans, out->chunk_modality.data());
 
-  const int64_t n = interleaved_length(doc, spans, out->chunk_modality.data());
+  out->chunk_tokens.resize(c.size());
+  const int64_t n = interleaved_length(doc, spans, out->chunk_modality.data(),
+                                       out->chunk_tokens.data());
   out->tokens.resize(n);
   out->modality.resize(n);
-  interleave_speech(doc, spans, out->chunk_modality.data(), vocab, out->tokens.data(),
-                    out->modality.data());
+  interleave_speech(doc, spans, out->chunk_modality.data(), out->chunk_tokens.data(), vocab,
+                    out->tokens.data(), out->modality.data());
   return "";
 }
 

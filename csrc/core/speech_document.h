@@ -22,8 +22,10 @@ struct ChunkingParams {
 struct SpeechDocumentOutput {
   ChunkTable chunks;
   std::vector<int8_t> chunk_modality;
+  std::vector<int64_t> chunk_tokens;  // scratch: tokens each chunk emits
   std::vector<int32_t> tokens;
   std::vector<int8_t> modality;
+  int64_t audio_chunks_as_text = 0;  // audio chunks without a real frame, emitted as text
 };
 
 // Fills `out`; returns "" on success, otherwise what is wrong with the document (then

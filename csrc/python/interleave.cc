@@ -27,17 +27,19 @@ void PybindInterleave(py::module& m) {
                                frame_end.data(), n};
         std::vector<int32_t> tokens;
         std::vector<int8_t> modality;
+        std::vector<int64_t> chunk_tokens(n);
         std::string err;
         {
           py::gil_scoped_release release;
           err = check_speech_document(v);
           if (err.empty()) err = check_chunk_spans(v, spans);
           if (err.empty()) {
-            const int64_t len = interleaved_length(v, spans, chunk_modality.data());
+            const int64_t len = interleaved_length(v, spans, chunk_modality.data(),
+                                                   chunk_tokens.data());
             tokens.resize(len);
             modality.resize(len);
-            interleave_speech(v, spans, chunk_modality.data(), ids, tokens.data(),
-                              modality.data());
+            interleave_speech(v, spans, chunk_modality.data(), chunk_tokens.data(), ids,
+                              tokens.data(), modality.data());
           }
         }
         if (!err.empty()) throw py::value_error(err);

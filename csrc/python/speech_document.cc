@@ -30,13 +30,14 @@ void PybindSpeechDocument(py::module& m) {
         if (!err.empty()) throw py::value_error(err);
         return py::make_tuple(to_numpy(std::move(out.tokens)), to_numpy(std::move(out.modality)),
                               chunk_table_to_tuple(std::move(out.chunks)),
-                              to_numpy(std::move(out.chunk_modality)));
+                              to_numpy(std::move(out.chunk_modality)), out.audio_chunks_as_text);
       },
       py::arg("doc"), py::arg("chunking_mode"), py::arg("max_chunk_duration"),
       py::arg("sampling_mode"), py::arg("p_audio"), py::arg("first_modality"), py::arg("seed"),
       py::arg("epoch"), py::arg("vocab"),
       "Chunk, sample and interleave one speech document: (tokens int32, modality int8, "
-      "chunk fields as chunk_document returns them, chunk modalities int8).");
+      "chunk fields as chunk_document returns them, chunk modalities int8 as emitted, the number "
+      "of audio chunks without a real speech frame emitted as text).");
 }
 
 }  // namespace spelangy

@@ -56,7 +56,7 @@ class CaseResult:
 
 def spelangy_dataset(case: Case, num_epochs: Optional[int]):
     from spelangy import ChunkingConfig, InterleavedDataset, PackingConfig, SamplingConfig
-    from spelangy.manifest_files import path_list
+    from spelangy.reading.sharding import path_list
     from spelangy.sources import SpeechTextSource
 
     reader = "lhotse" if case.pipeline == "cpp-lhotse-reader" else "fast"

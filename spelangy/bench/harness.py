@@ -8,7 +8,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Sequence, Union
 
-from spelangy.manifest_files import path_list
+from spelangy.reading.sharding import path_list
 
 from .cases import PIPELINES, Case, CaseResult
 from .stage_profile import StageProfile, profile_lhotse, profile_spelangy
@@ -39,7 +39,7 @@ def manifest_stats(cuts_path) -> tuple:
     files), without Lhotse objects."""
     import orjson
 
-    from spelangy.manifest_files import iter_files
+    from spelangy.reading.sharding import iter_files
 
     documents, seconds, size = 0, 0.0, 0
     for _, line in iter_files(path_list(cuts_path), "bench"):

@@ -9,7 +9,7 @@ from typing import Iterator, List, NamedTuple
 import numpy as np
 import torch
 
-from spelangy.manifest_files import path_list
+from spelangy.reading.sharding import path_list
 
 from .stages import NullTimer
 

@@ -89,8 +89,10 @@ def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
     files of a manifest in several files one after the other."""
     from spelangy.config import ChunkingConfig, SamplingConfig
     from spelangy.core import get_core
-    from spelangy.fastpath import assemble, cut_speech_tokens, native, parse_line
-    from spelangy.manifest_files import iter_files, path_list
+    from spelangy.errors import Where
+    from spelangy.reading import native
+    from spelangy.reading.lhotse_reader import cut_from_line, cut_to_document
+    from spelangy.reading.sharding import iter_files, path_list
     from spelangy.text_tokenizer import TextTokenizer
     from spelangy.vocab import VocabLayout
 
@@ -100,28 +102,29 @@ def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
     chunking, sampling = ChunkingConfig("fine", max_chunk_duration), SamplingConfig()
     timer, documents, packing = StageTimer(), [], None
     timer.restart()
+    where = Where("bench", "")
     for index, (_, raw) in enumerate(iter_files(path_list(cuts_path), "bench")):
-        # The C++ reader where it takes the line, as `line_to_document` does; else orjson.
-        got = native.read_line(raw)
-        if got is not None:
+        # The C++ reader where it takes the line, as `line_to_document` does; else Lhotse's.
+        tables = native.read_tables(raw)
+        speech = None
+        if tables is not None:
             timer.mark("manifest")
-            speech, frame_shift = native.speech_tokens(got)
+            speech = native.tables_speech_tokens(tables, where)
             timer.mark("speech_tokens")
-            doc = native.document(got, *native.encode(got, tokenizer), speech, frame_shift)
-            speech_vocab_size = got[14]
+        if speech is not None:
+            doc = native.tables_to_document(tables, tokenizer, *speech)
+            speech_vocab_size = tables.speech_vocab_size
         else:
-            data, tables = parse_line(raw)
+            cut = cut_from_line(raw, where)
+            doc = cut_to_document(cut, tokenizer, None, where)
             timer.mark("manifest")
-            speech, frame_shift = cut_speech_tokens(data)
-            timer.mark("speech_tokens")
-            doc = assemble(tables, *tokenizer.encode_words(tables.words), speech, frame_shift)
-            speech_vocab_size = data["custom"]["speech_vocab_size"]
+            speech_vocab_size = cut.custom["speech_vocab_size"]
         timer.mark("text_tokenize")
         if packing is None:
             vocab = VocabLayout(tokenizer.vocab_size, int(speech_vocab_size))
             packing = _SpelangyPacking(backend, seq_len, vocab)
             timer.restart()
-        tokens, modality, _, _ = core.build_speech_document(doc, chunking, sampling, 0, 0, vocab)
+        tokens, modality = core.build_speech_document(doc, chunking, sampling, 0, 0, vocab)[:2]
         timer.mark("chunk_sample")
         packing.push(index, doc.cut_id, tokens, modality)
         timer.mark("pack")
@@ -133,7 +136,7 @@ def profile_spelangy(cuts_path, spm_path, backend: str, seq_len: int,
     packing = _SpelangyPacking(backend, seq_len, vocab)
     start = time.process_time()
     for index, doc in enumerate(documents):
-        tokens, modality, _, _ = core.build_speech_document(doc, chunking, sampling, 0, 1, vocab)
+        tokens, modality = core.build_speech_document(doc, chunking, sampling, 0, 1, vocab)[:2]
         packing.push(index, doc.cut_id, tokens, modality)
     packing.finish()
     profile.core_seconds = time.process_time() - start

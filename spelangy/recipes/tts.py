@@ -8,7 +8,8 @@ from typing import List, NamedTuple, Protocol, Sequence, Tuple, runtime_checkabl
 import numpy as np
 
 from ..errors import SpelangyError
-from ..speech_tokenizer.audio import mono, resample  # noqa: F401  (re-exported for backends)
+from ..reading.audio import mono  # noqa: F401  (re-exported for backends)
+from ..speech_tokenizer.audio import resample  # noqa: F401  (re-exported for backends)
 
 SAMPLING_RATE = 16000
 

@@ -11,7 +11,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ..errors import BadInputError, SpelangyError
-from ..speech_tokenizer.tokens import short_reason
+from ..reading.audio import short_reason
 from .assemble import load_cut, make_supervision, save_cut, write_wav
 from .output import finish_corpus
 from .segments import Segment, energy_segments, read_rttm, read_words_tsv, words_into_segments

@@ -2,13 +2,13 @@
 the C++ core (`spelangy._core_cpp`) and the CUDA kernel are held equal to, token for token.
 Semantics: docs/semantics.md."""
 
-from ..chunks import Chunks
+from ..chunks import SpeechBuild, Chunks
 from ..config import ChunkingConfig, SamplingConfig
 from ..documents import SpeechDocument
 from ..vocab import VocabLayout
 from .batch_builder import build_batch_arrays
 from .chunking import chunk_document
-from .interleave import interleave_speech, interleave_text
+from .interleave import audio_chunks_to_text, interleave_speech, interleave_text
 from .sampling import sample_modalities
 
 
@@ -19,12 +19,13 @@ def build_speech_document(
     seed: int,
     epoch: int,
     vocab: VocabLayout,
-) -> tuple:
-    """Chunk, sample and interleave one document: (tokens, modality, chunks, chunk_modalities)."""
+) -> SpeechBuild:
+    """Chunk, sample and interleave one document."""
     chunks: Chunks = chunk_document(doc, chunking)
     modalities = sample_modalities(chunks.num_chunks, doc.key, sampling, seed, epoch)
+    as_text = audio_chunks_to_text(doc, chunks, modalities)
     tokens, modality = interleave_speech(doc, chunks, modalities, vocab)
-    return tokens, modality, chunks, modalities
+    return SpeechBuild(tokens, modality, chunks, modalities, as_text)
 
 
 __all__ = [

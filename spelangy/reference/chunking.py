@@ -10,10 +10,16 @@ from ..config import ChunkingConfig
 from ..documents import SpeechDocument
 
 
+def _frame(t: float, frame_shift: float, num_frames: int) -> int:
+    """The frame nearest to time t (half up), clamped to [0, num_frames] before rounding so
+    that times far outside the cut (or not finite) give a frame inside it."""
+    x = t / frame_shift + 0.5
+    return 0 if not x > 0 else num_frames if not x < num_frames else math.floor(x)
+
+
 def frame_range(start: float, end: float, frame_shift: float, num_frames: int) -> tuple:
-    begin = min(num_frames, math.floor(start / frame_shift + 0.5))
-    stop = min(num_frames, max(begin, math.floor(end / frame_shift + 0.5)))
-    return begin, stop
+    begin = _frame(start, frame_shift, num_frames)
+    return begin, max(begin, _frame(end, frame_shift, num_frames))
 
 
 def _coarse(doc: SpeechDocument, max_duration: float) -> list:

@@ -4,8 +4,26 @@ from __future__ import annotations
 import numpy as np
 
 from ..chunks import Chunks
-from ..documents import SpeechDocument, TextDocument
+from ..documents import NO_AUDIO, SpeechDocument, TextDocument
 from ..vocab import Modality, VocabLayout
+
+
+def _audio_codes(doc: SpeechDocument, chunks: Chunks, c: int) -> np.ndarray:
+    """The chunk's real speech codes: frames without audio (NO_AUDIO) are never emitted."""
+    codes = doc.speech_tokens[chunks.frame_begin[c]:chunks.frame_end[c]]
+    return codes[codes != NO_AUDIO]
+
+
+def audio_chunks_to_text(doc: SpeechDocument, chunks: Chunks, modalities: np.ndarray) -> int:
+    """Turns every audio chunk that has words but not one real speech frame into a text
+    chunk, in place, so that its words are not lost; returns how many."""
+    count = 0
+    for c in range(chunks.num_chunks):
+        if (modalities[c] != Modality.TEXT and chunks.word_end[c] > chunks.word_begin[c]
+                and len(_audio_codes(doc, chunks, c)) == 0):
+            modalities[c] = Modality.TEXT
+            count += 1
+    return count
 
 
 def interleave_speech(
@@ -20,8 +38,7 @@ def interleave_speech(
             piece = [int(t) for t in doc.text_tokens[lo:hi]]
             marker = vocab.text_marker
         else:
-            codes = doc.speech_tokens[chunks.frame_begin[c]:chunks.frame_end[c]]
-            piece = [int(t) + vocab.speech_offset for t in codes]
+            piece = [int(t) + vocab.speech_offset for t in _audio_codes(doc, chunks, c)]
             marker = vocab.audio_marker
         if not piece:
             continue  # nothing to say in this modality: no marker, no switch

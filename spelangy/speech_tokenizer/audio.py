@@ -1,15 +1,7 @@
-# Small audio helpers shared by the speech tokenizer and the recipes: mono float32, resampling.
+# Resampling for the speech tokenizer and the recipes (mono float32 in, mono float32 out).
 from __future__ import annotations
 
 import numpy as np
-
-
-def mono(samples: np.ndarray) -> np.ndarray:
-    """float32 [N] from [N] or Lhotse's [channels, N] (channels averaged)."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.ndim == 2:
-        samples = samples.mean(axis=0)
-    return np.ascontiguousarray(samples)
 
 
 def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:

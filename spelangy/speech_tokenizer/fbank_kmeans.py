@@ -8,7 +8,8 @@ from typing import Iterable, Tuple, Union
 import numpy as np
 
 from ..errors import SpelangyError
-from .audio import mono, resample
+from ..reading.audio import mono
+from .audio import resample
 from .kmeans import kmeans, nearest
 
 FBANK_SHIFT = 0.01  # Lhotse's Fbank frame shift (100 Hz)
@@ -111,11 +112,11 @@ AudioItem = Union[Tuple[np.ndarray, int], object]  # (samples, sampling_rate) or
 
 
 def _audio_of(item) -> Tuple[np.ndarray, int]:
-    from .tokens import load_cut_audio
+    from ..reading.audio import load_mono
 
     if isinstance(item, tuple):
         return item
-    return load_cut_audio(item), item.sampling_rate
+    return load_mono(item), item.sampling_rate
 
 
 def train_speech_tokenizer(audio: Iterable[AudioItem], num_codes: int = 256, *, seed: int = 0,

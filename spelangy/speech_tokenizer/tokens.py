@@ -6,50 +6,41 @@ from typing import Iterable, List, Union
 
 import numpy as np
 
-from ..errors import BadInputError
+from ..errors import SpelangyError
+from ..reading.audio import load_mono
 from .base import SpeechTokenizer
-
-
-def _audio_path(cut) -> str:
-    sources = getattr(getattr(cut, "recording", None), "sources", None) or []
-    return str(sources[0].source) if sources else ""
-
-
-def short_reason(error: Exception) -> str:
-    """The first lines of an audio loading error: Lhotse appends the whole cut to it."""
-    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()][:2]
-    return " ".join(lines)[:400]
-
-
-def load_cut_audio(cut) -> np.ndarray:
-    """The cut's audio as mono float32, or an error naming the cut and its file."""
-    from .audio import mono
-
-    try:
-        return mono(cut.load_audio())
-    except Exception as e:  # Lhotse raises many types for bad files; all mean the same here
-        raise BadInputError(f"cannot read audio: {short_reason(e)}", path=_audio_path(cut), cut_id=cut.id) from e
 
 
 def encode_cut(cut, tokenizer: SpeechTokenizer) -> np.ndarray:
     """int32 speech codes [F] of a cut's audio, frame 0 at the cut start."""
-    return np.asarray(tokenizer.encode(load_cut_audio(cut), cut.sampling_rate), dtype=np.int32)
+    return np.asarray(tokenizer.encode(load_mono(cut), cut.sampling_rate), dtype=np.int32)
 
 
 def attach_speech_tokens(cuts: Iterable, tokenizer: SpeechTokenizer,
                          storage_dir: Union[str, Path], progress: bool = True) -> List:
     """Encode every cut and attach `speech_tokens` (a TemporalArray stored as .npy files
-    under `storage_dir`) and `custom["speech_vocab_size"]`. Returns the cuts."""
+    under `storage_dir`) and `custom["speech_vocab_size"]`. Returns the cuts.
+
+    The array starts where the cut starts in its recording (`cut.start`), which is where
+    Lhotse's `load_custom` begins its slice: a cut made by `truncate` gets its own codes.
+    """
     from lhotse import NumpyFilesWriter
+    from lhotse.cut.data import DataCut
     from tqdm import tqdm
 
     storage_dir = Path(storage_dir).resolve()
     out = []
     with NumpyFilesWriter(storage_dir) as writer:
         for cut in tqdm(cuts, desc="speech tokens", unit="cut", disable=not progress):
+            if not isinstance(cut, DataCut):  # MixedCut, PaddingCut: no audio of their own
+                raise SpelangyError(
+                    f"attach_speech_tokens: cut {cut.id!r} is a {type(cut).__name__}, which "
+                    f"cannot hold speech_tokens; attach them to its tracks before mixing, or "
+                    f"give the loader a speech_tokenizer to make them on the fly")
             codes = encode_cut(cut, tokenizer)
             cut.speech_tokens = writer.store_array(
-                cut.id, codes, frame_shift=tokenizer.frame_shift, temporal_dim=0)
+                cut.id, codes, frame_shift=tokenizer.frame_shift, temporal_dim=0,
+                start=cut.start)
             cut.custom["speech_vocab_size"] = int(tokenizer.vocab_size)
             out.append(cut)
     return out

@@ -1,6 +1,6 @@
-# A manifest in several JSONL files: where each document comes from and which shard it is in.
-"""The documents of a list of manifest files are their lines, file after file. Two rules
-put each document in one of `num_shards` shards:
+# A manifest in several files: where each document comes from and which shard it is in.
+"""The documents of a list of manifest files are their lines (or list items), file after
+file. Two rules put each document in one of `num_shards` shards:
 
 - `document`: the files are read as one manifest, concatenated in the order given; the
   document at line index i of that manifest goes to shard i % num_shards. Every worker
@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from typing import Iterator, List, Optional, Sequence, Tuple
 
-from .errors import SpelangyError
-from .manifest import iter_lines
+from ..errors import SpelangyError
+from .files import iter_documents
 
 SHARD_BY = ("document", "file")
 
@@ -34,7 +34,7 @@ def iter_files(paths: Sequence[str], source: str,
     """`((file, line_index), raw line)` for every document of the files numbered `files`
     (default: all), in order."""
     for file in range(len(paths)) if files is None else files:
-        for index, raw in iter_lines(paths[file], source):
+        for index, raw in iter_documents(paths[file], source):
             yield (file, index), raw
 
 
@@ -63,11 +63,11 @@ def iter_sharded(paths: Sequence[str], source: str, shard_by: str, num_shards: i
 def _by_concatenated_line(paths, source, num_shards) -> Iterator[Tuple[int, Located, bytes]]:
     offset = 0  # lines of the earlier files, blank ones included: as if the files were one
     for file, path in enumerate(paths):
-        lines = iter_lines(path, source)
+        lines = iter_documents(path, source)
         while True:
             try:
                 index, raw = next(lines)
             except StopIteration as end:
-                offset += end.value  # iter_lines returns the number of lines it read
+                offset += end.value  # the number of lines (or items) read
                 break
             yield (offset + index) % num_shards, (file, index), raw

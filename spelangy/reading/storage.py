@@ -1,4 +1,4 @@
-# Speech tokens read straight from the storage a manifest names, sliced as Lhotse slices them.
+# Stored speech tokens read straight from the storage a manifest names, sliced as Lhotse slices them.
 """Faithful to `lhotse.array.TemporalArray.load(start=cut.start, duration=cut.duration)`,
 which `MonoCut.load_custom` calls:
 
@@ -17,9 +17,11 @@ from __future__ import annotations
 import re
 import struct
 from math import isclose
-from typing import Optional, Tuple
+from typing import Optional
 
 import numpy as np
+
+from .files import is_remote
 
 # The header numpy's own writer emits for a plain integer array in C order, 1-D or 2-D.
 _NPY_HEADER = re.compile(rb"\{'descr': '([<>|=]?[iu][1248])', 'fortran_order': False, "
@@ -28,10 +30,6 @@ _NPY_HEADER = re.compile(rb"\{'descr': '([<>|=]?[iu][1248])', 'fortran_order': F
 
 class Unhandled(Exception):
     """The fast path does not take this cut; the Lhotse path does (and reports bad input)."""
-
-
-def _is_local(path: str) -> bool:
-    return not (path.startswith("pipe:") or "://" in path)
 
 
 def _read_numpy_file(storage_path: str, key: str, left: int, right: Optional[int]) -> np.ndarray:
@@ -78,26 +76,13 @@ def _read_npy_rows(f, left: int, right: Optional[int]) -> Optional[np.ndarray]:
 def _read(array: dict, left: int = 0, right: Optional[int] = None) -> np.ndarray:
     storage_type = array["storage_type"]
     storage_path, key = array["storage_path"], array["storage_key"]
-    if storage_type == "numpy_files" and _is_local(storage_path):
+    if storage_type == "numpy_files" and not is_remote(storage_path):
         return _read_numpy_file(storage_path, key, left, right)
     from lhotse.features.io import get_reader
 
     return get_reader(storage_type)(storage_path).read(
         key, left_offset_frames=left, right_offset_frames=right
     )
-
-
-def read_speech_tokens(manifest: dict, cut_start: float, cut_duration: float
-                       ) -> Tuple[np.ndarray, Optional[float]]:
-    """The cut's slice of a serialized `speech_tokens` array, and its frame shift (None for
-    an `Array` without a time axis)."""
-    if "array" not in manifest:
-        if "shape" not in manifest:
-            raise Unhandled("speech_tokens is not an array manifest")
-        return _read(manifest), None
-    return (read_temporal(manifest["array"], manifest["array"]["shape"][manifest["temporal_dim"]],
-                          manifest["frame_shift"], manifest["start"], cut_start, cut_duration),
-            manifest["frame_shift"])
 
 
 def read_temporal(array: dict, num_frames: int, frame_shift: float, array_start: float,

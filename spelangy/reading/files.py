@@ -1,32 +1,13 @@
-# Raw reading of JSONL manifests (plain, gzip, URL or pipe:) and parsing one line into a Lhotse cut.
+# Manifest files as raw documents: JSONL lines (plain, gzip, URL or pipe:) or the items of a JSON/YAML list.
 from __future__ import annotations
 
 import gzip
 import os
-import re
-import warnings
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Generator, Iterator, List, Optional, Sequence, Tuple
+from typing import Generator, Iterator, Tuple
 
-from .errors import BadInputError, SpelangyError
-
-_ID_IN_LINE = re.compile(rb'^\s*\{\s*"id"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
-@dataclass(frozen=True)
-class Where:
-    """Where a document came from: every bad-input error names it."""
-
-    source: str
-    path: str
-    line: Optional[int] = None  # 1-based line of a JSONL manifest
-
-    def error(self, reason: str, cut_id: str = "") -> BadInputError:
-        if self.line is not None:
-            reason = f"{reason}, line {self.line}"
-        return BadInputError(reason, source=self.source, path=self.path, cut_id=cut_id)
+from ..errors import BadInputError, SpelangyError
 
 
 def is_remote(path: str) -> bool:
@@ -135,72 +116,52 @@ def iter_lines(path: str, source: str) -> Generator[Tuple[int, bytes], None, int
     return index + 1
 
 
-_SHAR_FILE = re.compile(r"([^.]+)\.(\d{6})\..+")  # field.NNNNNN.ext
+def is_list_manifest(path: str) -> bool:
+    """A manifest stored as one JSON or YAML list (`cuts.json`, `cuts.json.gz`, `cuts.yaml`),
+    told by its suffixes as Lhotse's `CutSet.from_file` tells it; anything else is JSONL."""
+    suffixes = Path(path).suffixes
+    return ".json" in suffixes or ".yaml" in suffixes
 
 
-def shar_fields(path: str) -> Dict[str, List[str]]:
-    """The files of a Lhotse Shar directory per field (`cuts`, `recording`, ...), each list in
-    shard order: what `CutSet.from_shar(in_dir=...)` finds there."""
-    fields: Dict[str, Dict[int, str]] = {}
-    for entry in Path(path).iterdir():
-        match = _SHAR_FILE.fullmatch(entry.name)
-        if match:
-            fields.setdefault(match[1], {})[int(match[2])] = str(entry)
-    return {field: [files[k] for k in sorted(files)] for field, files in fields.items()}
+def iter_items(path: str, source: str) -> Generator[Tuple[int, bytes], None, int]:
+    """`(index, item as JSON bytes)` for the items of a JSON or YAML list manifest.
 
-
-def iter_shar(path: str, shards: Optional[Sequence[int]] = None) -> Iterator:
-    """The cuts of a Lhotse Shar directory, in shard order; of the shards numbered `shards`
-    only, when given (every field's files of those shards, so custom data comes along).
-
-    Lhotse's Shar tar reader hands its file objects to `tarfile.open(fileobj=...)`, which
-    never closes them, so they are closed by the garbage collector with a ResourceWarning
-    when Lhotse drops a shard. The warning is silenced exactly where that happens: inside
-    each step of Lhotse's iterator and when it is closed early.
+    The file is parsed whole, as Lhotse parses such files (JSONL is the form that streams);
+    each item is handed on as one JSON line, so that every reader takes it as it takes a
+    line of a JSONL manifest. Returns the number of items.
     """
-    from lhotse import CutSet
-
-    if shards is None:
-        cuts = iter(CutSet.from_shar(in_dir=path))
-    else:
-        fields = shar_fields(path)
-        cuts = iter(CutSet.from_shar(fields={field: [files[k] for k in shards]
-                                             for field, files in fields.items()}))
-    try:
-        while True:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ResourceWarning)
-                cut = next(cuts, None)
-            if cut is None:
-                return
-            yield cut
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            close = getattr(cuts, "close", None)
-            if close is not None:
-                close()
-
-
-def cut_from_line(line: bytes, where: Where):
-    """Parse one manifest line into a Lhotse cut, with Lhotse's own deserializer."""
     import orjson
-    from lhotse.cut import Cut
-    from lhotse.serialization import deserialize_item
 
     try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError as exc:
-        found = _ID_IN_LINE.search(line)  # the cut id, when the damage is after it
-        cut_id = found.group(1).decode("utf-8", "replace") if found else ""
-        raise where.error(f"corrupt manifest line (invalid JSON: {exc})", cut_id) from exc
-    cut_id = str(data.get("id", "")) if isinstance(data, dict) else ""
-    if not isinstance(data, dict) or "type" not in data:
-        raise where.error("corrupt manifest line (not a Lhotse cut: no 'type' field)", cut_id)
+        with _open(path) as f:
+            data = f.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BadInputError(f"unreadable manifest: {exc}", source=source, path=path) from exc
     try:
-        cut = deserialize_item(data)
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-        raise where.error(f"corrupt manifest line (not a Lhotse cut: {exc})", cut_id) from exc
-    if not isinstance(cut, Cut):
-        raise where.error("corrupt manifest line (not a Lhotse cut)", cut_id)
-    return cut
+        if ".yaml" in Path(path).suffixes:
+            import yaml
+
+            items = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        else:
+            items = orjson.loads(data)
+    except Exception as exc:  # orjson, PyYAML and UnicodeDecodeError: all say "not parseable"
+        raise BadInputError(f"corrupt manifest (not a JSON or YAML list: {exc})",
+                            source=source, path=path) from exc
+    if not isinstance(items, list):
+        raise BadInputError(f"corrupt manifest (a list of cuts expected, got "
+                            f"{type(items).__name__})", source=source, path=path)
+    for index, item in enumerate(items):
+        try:
+            raw = orjson.dumps(item)
+        except TypeError:  # a YAML value JSON cannot hold (a date, a set): not a Lhotse cut
+            raw = b"{}"
+        yield index, raw
+    return len(items)
+
+
+def iter_documents(path: str, source: str) -> Generator[Tuple[int, bytes], None, int]:
+    """`(index, raw JSON bytes)` of every document of one manifest file, whatever its form;
+    returns the count of lines (blank ones included) or items read."""
+    if is_list_manifest(path):
+        return (yield from iter_items(path, source))
+    return (yield from iter_lines(path, source))

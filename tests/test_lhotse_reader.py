@@ -1,9 +1,9 @@
-# Cut -> SpeechDocument conversion rules: words, alignments, sentence ends, speakers, speech tokens.
+# The Lhotse reader's rules (cut -> SpeechDocument): words, alignments, sentence ends, speakers, speech tokens.
 import numpy as np
 import pytest
 from data_utils import make_cut, train_tiny_spm
 
-from spelangy.convert import cut_to_document, is_sentence_end
+from spelangy.reading.lhotse_reader import cut_to_document, is_sentence_end
 from spelangy.text_tokenizer import TextTokenizer
 
 
@@ -37,7 +37,7 @@ def test_turns_sorted_and_speakers_in_first_appearance_order(tmp_path, tok):
     cut = _cut(tmp_path, [(5.0, 1.5, "bob", "one two", None),
                           (1.0, 2.0, "carol", "three", None),
                           (3.25, 1.0, None, "four five six", None),
-                          (7.0, 0.5, "carol", "seven", None)], tokens=np.arange(100) % 7)
+                          (7.0, 0.5, "carol", "seven", None)], tokens=np.arange(125) % 7)
     doc = cut_to_document(cut, tok)
     np.testing.assert_array_equal(doc.turn_start, [1.0, 3.25, 5.0, 7.0])
     np.testing.assert_array_equal(doc.turn_end, [3.0, 4.25, 6.5, 7.5])
@@ -54,7 +54,7 @@ def test_alignment_rule_text_words_or_symbols(tmp_path, tok):
     same_count = [("hello", 0.5, 0.3), ("there", 0.85, 0.4), ("friend", 1.3, 0.5)]
     other_count = [("how", 3.0, 0.2), ("", 3.2, 0.1), ("are", 3.3, 0.2), ("ya", 3.5, 0.4)]
     cut = _cut(tmp_path, [(0.5, 1.4, "a", "Hello there, friend.", same_count),
-                          (3.0, 1.0, "b", "How are you today?", other_count)], tokens=[1, 2, 3])
+                          (3.0, 1.0, "b", "How are you today?", other_count)], tokens=np.arange(125) % 3)
     doc = cut_to_document(cut, tok)
     words = ["Hello", "there,", "friend.", "how", "are", "ya"]  # blank symbol = pause, dropped
     np.testing.assert_array_equal(doc.turn_word_offsets, [0, 3, 6])
@@ -71,7 +71,7 @@ def test_alignment_rule_text_words_or_symbols(tmp_path, tok):
 
 def test_unsorted_alignment_items_are_sorted(tmp_path, tok):
     ali = [("b", 1.0, 0.5), ("a", 0.5, 0.4)]
-    doc = cut_to_document(_cut(tmp_path, [(0.5, 1.0, "x", "one two", ali)], tokens=[0]), tok)
+    doc = cut_to_document(_cut(tmp_path, [(0.5, 1.0, "x", "one two", ali)], tokens=np.zeros(125, int)), tok)
     np.testing.assert_array_equal(doc.word_start, [0.5, 1.0])
     np.testing.assert_array_equal(doc.word_end, [0.9, 1.5])
 
@@ -87,7 +87,7 @@ def test_sentence_end(word, expected):
 
 def test_sentence_ends_in_document(tmp_path, tok):
     cut = _cut(tmp_path, [(0.0, 3.0, "a", 'Fine thanks! "Quite so." (Yes.) one', None)],
-               tokens=[0])
+               tokens=np.zeros(125, int))
     doc = cut_to_document(cut, tok)
     np.testing.assert_array_equal(doc.word_sentence_end, [0, 1, 0, 1, 1, 0])
     assert doc.word_sentence_end.dtype == np.uint8
@@ -119,7 +119,7 @@ def test_truncated_cut_word_times_from_cut_start(tmp_path, tok):
     np.testing.assert_allclose(doc.word_start, [1.0, 1.6, 2.0], rtol=0, atol=1e-9)
     np.testing.assert_allclose(doc.word_end, [1.5, 1.9, 2.5], rtol=0, atol=1e-9)
     np.testing.assert_array_equal(doc.speech_tokens, np.arange(38, 88))
-    assert doc.duration == 4.0
+    assert doc.duration == 4.0 and doc.words_outside_cut == 0  # Lhotse drops "one" itself
 
 
 def test_speech_tokenizer_used_without_stored_tokens(tmp_path, tok):

@@ -1,4 +1,4 @@
-# The fast manifest path gives exactly the documents (and errors) of the Lhotse-object path.
+# The fast reader (C++) gives exactly the documents (and errors) of the Lhotse reader.
 import dataclasses
 import gzip
 import json
@@ -9,11 +9,10 @@ import orjson
 import pytest
 
 from data_utils import make_tiny_corpus
-from spelangy.convert import cut_to_document
-from spelangy.errors import BadInputError
-from spelangy.fastpath import line_to_document, read_speech_tokens
-from spelangy.fastpath.speech_arrays import Unhandled
-from spelangy.manifest import Where, cut_from_line
+from spelangy.errors import BadInputError, Where
+from spelangy.reading.lhotse_reader import cut_from_line, cut_to_document
+from spelangy.reading.reader import line_to_document
+from spelangy.reading.storage import Unhandled, read_temporal
 from spelangy.text_tokenizer import TextTokenizer
 
 WHERE = Where("tiny", "cuts.jsonl.gz", 1)
@@ -158,14 +157,15 @@ def test_speech_tokens_sliced_as_lhotse_slices_them(tiny):
         array.start = manifest["start"]
         start = round(float(rng.uniform(0, 1.0)), 4)
         duration = round(float(rng.uniform(0, 3.0)), 4)
+        args = (manifest["array"], manifest["array"]["shape"][0], manifest["frame_shift"],
+                manifest["start"], start, duration)
         try:
             expected = array.load(start=start, duration=duration)
         except ValueError:
             with pytest.raises(Unhandled):
-                read_speech_tokens(manifest, start, duration)
+                read_temporal(*args)
             continue
-        got, frame_shift = read_speech_tokens(manifest, start, duration)
-        assert frame_shift == 0.08
+        got = read_temporal(*args)
         assert np.array_equal(got, expected), f"seed {seed}: start {start} duration {duration}"
 
 
@@ -176,7 +176,8 @@ def test_key_with_a_leading_slash_is_read_like_lhotse(tiny):
     manifest = json.loads(manifest_lines(cuts_path)[1])["custom"]["speech_tokens"]
     manifest["array"]["storage_key"] = "/" + manifest["array"]["storage_key"]
     expected = TemporalArray.from_dict(json.loads(json.dumps(manifest))).load()
-    got, _ = read_speech_tokens(manifest, 0.0, manifest["array"]["shape"][0] * 0.08)
+    num_frames = manifest["array"]["shape"][0]
+    got = read_temporal(manifest["array"], num_frames, 0.08, 0.0, 0.0, num_frames * 0.08)
     assert np.array_equal(got, expected)
 
 
@@ -217,10 +218,10 @@ def test_fast_source_reads_shar_like_its_parent(tiny, tmp_path):
 def native_outcome(line, tokenizer):
     """The C++ reader's document, None when it leaves the line to the other paths, or the
     error the speech tokens raise."""
-    from spelangy.fastpath.native import native_line_to_document
+    from spelangy.reading.native import native_line_to_document
 
     try:
-        return native_line_to_document(line, tokenizer)
+        return native_line_to_document(line, tokenizer, WHERE)
     except (Unhandled, KeyError, OSError, ValueError):
         return None
 
@@ -370,7 +371,7 @@ def test_cpp_reader_leaves_damaged_lines_to_lhotse(tiny):
 
 def test_cpp_reader_splits_and_ends_sentences_like_python(tiny):
     from spelangy._C import read_manifest_line
-    from spelangy.convert import is_sentence_end
+    from spelangy.reading.lhotse_reader import is_sentence_end
 
     lines, _, _ = tiny
     data = json.loads(lines[0])
@@ -384,8 +385,8 @@ def test_cpp_reader_splits_and_ends_sentences_like_python(tiny):
         data["supervisions"][0]["text"] = text
         got = read_manifest_line(orjson.dumps(data))
         words = text.split()
-        assert got[8].split(" ") == words, f"seed {seed}"
-        assert got[12].tolist() == [int(is_sentence_end(w)) for w in words], f"seed {seed}"
+        assert got.words.split(" ") == words, f"seed {seed}"
+        assert got.word_sentence_end.tolist() == [int(is_sentence_end(w)) for w in words], f"seed {seed}"
 
 
 # --- the word token cache on the fast path -----------------------------------------------
@@ -425,7 +426,7 @@ def test_cached_documents_equal_uncached_lhotse_documents(tiny, bench_corpus):
 
 
 def test_npy_rows_read_like_numpy(tmp_path):
-    from spelangy.fastpath.speech_arrays import _read_numpy_file
+    from spelangy.reading.storage import _read_numpy_file
 
     seed = int(np.random.SeedSequence().entropy % 2**32)
     rng = np.random.default_rng(seed)
@@ -455,7 +456,7 @@ def test_cpp_reader_reads_decimals_like_python(tiny):
     seed = int(np.random.SeedSequence().entropy % 2**32)
     rng = np.random.default_rng(seed)
     data = json.loads(lines[0])
-    data["start"] = 0
+    data["start"], data["duration"] = 0, 1e9  # every word inside the cut
     sup = data["supervisions"][0]
     sup["start"], sup["duration"] = 0, 1e9
     words = sup["alignment"]["word"]
@@ -478,5 +479,5 @@ def test_cpp_reader_reads_decimals_like_python(tiny):
     starts = [float(t) for t in spelled[0::2]]
     ends = [s + float(d) for s, d in zip(starts, spelled[1::2])]
     order = np.argsort(starts, kind="stable")
-    assert got[10][:len(words)].tolist() == [starts[i] for i in order], f"seed {seed}"
-    assert got[11][:len(words)].tolist() == [ends[i] for i in order], f"seed {seed}"
+    assert got.word_start[:len(words)].tolist() == [starts[i] for i in order], f"seed {seed}"
+    assert got.word_end[:len(words)].tolist() == [ends[i] for i in order], f"seed {seed}"
