@@ -85,41 +85,56 @@ def build_speech_document(
                                        as_text))
 
 
-def check_plan(ragged: RaggedBatch) -> None:
-    """Raise SpelangyError unless the batch's plan tiles its rows and stays in its tokens."""
-    if len(ragged.modality) != len(ragged.tokens):
-        raise SpelangyError(
-            f"RaggedBatch.modality has {len(ragged.modality)} entries for "
-            f"{len(ragged.tokens)} tokens"
-        )
-    if len(ragged.piece_next_label) != ragged.num_pieces:
-        raise SpelangyError(
-            f"RaggedBatch.piece_next_label has {len(ragged.piece_next_label)} entries for "
-            f"{ragged.num_pieces} pieces"
-        )
-    err = _C.check_batch_plan(
-        ragged.piece_row, ragged.piece_col, ragged.piece_length, ragged.piece_src,
-        len(ragged.tokens), ragged.batch_size, ragged.seq_len,
-    )
-    if err:
-        raise SpelangyError(f"invalid packing plan in RaggedBatch: {err}")
+# The ragged arrays in the builders' argument order, with the dtypes the builders read.
+_HOST_ARRAYS = (("tokens", np.int32), ("modality", np.int8), ("piece_row", np.int32),
+                ("piece_col", np.int32), ("piece_length", np.int32), ("piece_src", np.int64),
+                ("piece_next_label", np.int64))
+
+
+def _host_array(ragged: RaggedBatch, name: str, dtype) -> np.ndarray:
+    """One field as a contiguous 1-D array of `dtype`, or an error: a narrowing cast that
+    would wrap a value (an int64 offset past 2**31 into int32) is refused, not done."""
+    a = np.asarray(getattr(ragged, name))
+    if a.ndim != 1:
+        raise SpelangyError(f"RaggedBatch.{name} must be a 1-D array, got shape {a.shape}")
+    if a.dtype != dtype:
+        if a.dtype != np.bool_ and not np.issubdtype(a.dtype, np.integer):
+            raise SpelangyError(f"RaggedBatch.{name} must hold integers "
+                                f"({np.dtype(dtype).name}), got {a.dtype}")
+        info = np.iinfo(dtype)
+        if a.size and not np.can_cast(a.dtype, dtype) and (a.min() < info.min or
+                                                          a.max() > info.max):
+            raise SpelangyError(f"RaggedBatch.{name} has values outside {np.dtype(dtype).name} "
+                                f"([{a.min()}, {a.max()}])")
+    return np.ascontiguousarray(a, dtype=dtype)
 
 
 def host_arrays(ragged: RaggedBatch) -> list:
-    """The ragged arrays in the builders' argument order and dtypes (no copy when they match)."""
-    return [
-        np.ascontiguousarray(ragged.tokens, dtype=np.int32),
-        np.ascontiguousarray(ragged.modality, dtype=np.int8),
-        np.ascontiguousarray(ragged.piece_row, dtype=np.int32),
-        np.ascontiguousarray(ragged.piece_col, dtype=np.int32),
-        np.ascontiguousarray(ragged.piece_length, dtype=np.int32),
-        np.ascontiguousarray(ragged.piece_src, dtype=np.int64),
-        np.ascontiguousarray(ragged.piece_next_label, dtype=np.int64),
-    ]
+    """The ragged arrays in the builders' argument order and dtypes (no copy when they
+    match), after checking their shapes, sizes and plan: the builders trust them. Raises
+    SpelangyError naming what is wrong."""
+    arrays = [_host_array(ragged, name, dtype) for name, dtype in _HOST_ARRAYS]
+    tokens, modality, piece_row = arrays[:3]
+    if len(modality) != len(tokens):
+        raise SpelangyError(f"RaggedBatch.modality has {len(modality)} entries for "
+                            f"{len(tokens)} tokens")
+    for (name, _), a in zip(_HOST_ARRAYS[3:], arrays[3:]):
+        if len(a) != len(piece_row):
+            raise SpelangyError(f"RaggedBatch.{name} has {len(a)} entries for "
+                                f"{len(piece_row)} pieces")
+    for name in ("batch_size", "seq_len", "pad_id", "loss_mask_bits"):
+        value = getattr(ragged, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                or not -2**31 <= int(value) < 2**31:
+            raise SpelangyError(f"RaggedBatch.{name} must be an int32 integer, got {value!r}")
+    err = _C.check_batch_plan(piece_row, arrays[3], arrays[4], arrays[5], len(tokens),
+                              int(ragged.batch_size), int(ragged.seq_len))
+    if err:
+        raise SpelangyError(f"invalid packing plan in RaggedBatch: {err}")
+    return arrays
 
 
 def _build(ragged: RaggedBatch, builder) -> tuple:
-    check_plan(ragged)
     inputs = host_arrays(ragged)
     shape = (ragged.batch_size, ragged.seq_len)
     outputs = [

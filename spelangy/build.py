@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from .batch import PackedBatch, RaggedBatch
-from ._core_cpp import check_plan, host_arrays
+from ._core_cpp import host_arrays
 from .errors import SpelangyError
 
 BACKENDS = ("cpp", "reference")
@@ -38,17 +38,16 @@ def _scalars(ragged: RaggedBatch) -> list:
             ragged.loss_mask_bits]
 
 
-def _build_cpu(ragged: RaggedBatch) -> PackedBatch:
+def _build_cpu(ragged: RaggedBatch, inputs: list) -> PackedBatch:
     from . import _C
 
-    inputs = host_arrays(ragged)
     outputs = _empty_outputs(ragged, torch.device("cpu"))
     _C.build_batch_cpu(*[a.ctypes.data for a in inputs], *_scalars(ragged),
                        *[t.data_ptr() for t in outputs])
     return _packed(ragged, outputs)
 
 
-def _build_cuda(ragged: RaggedBatch, device: torch.device) -> PackedBatch:
+def _build_cuda(ragged: RaggedBatch, inputs: list, device: torch.device) -> PackedBatch:
     from . import _C
 
     if not _C.has_cuda():
@@ -63,7 +62,7 @@ def _build_cuda(ragged: RaggedBatch, device: torch.device) -> PackedBatch:
         # Copies and kernel share the current stream, so the caching allocator may recycle
         # the ragged device buffers as soon as this returns.
         stream = torch.cuda.current_stream(device)
-        inputs = [torch.from_numpy(a).to(device, non_blocking=True) for a in host_arrays(ragged)]
+        inputs = [torch.from_numpy(a).to(device, non_blocking=True) for a in inputs]
         outputs = _empty_outputs(ragged, device)
         _C.build_batch_cuda(*[t.data_ptr() for t in inputs], *_scalars(ragged),
                             *[t.data_ptr() for t in outputs], stream.cuda_stream)
@@ -110,9 +109,9 @@ def build_batch(
         packed = _packed(ragged, [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays])
         return packed if device.type == "cpu" else packed.to(device)
 
-    check_plan(ragged)  # on the host: the kernel cannot report a bad plan
+    inputs = host_arrays(ragged)  # checked on the host: the kernel cannot report a bad plan
     if device.type == "cpu":
-        return _build_cpu(ragged)
+        return _build_cpu(ragged, inputs)
     if device.type == "cuda":
-        return _build_cuda(ragged, device)
+        return _build_cuda(ragged, inputs, device)
     raise SpelangyError(f"build_batch: device must be a CPU or CUDA device, got {str(device)!r}")

@@ -201,7 +201,8 @@ def test_invalid_plan_is_refused(rng):
         piece_next_label=np.array([-100, -100], np.int64),
         batch_size=1, seq_len=4, pad_id=VOCAB.pad, loss_mask_bits=7,
     )
-    with pytest.raises(SpelangyError, match=r"piece 0: source range \[1, 4\) is outside the 3 "):
+    with pytest.raises(SpelangyError,
+                       match=r"piece 0: source offset 1 with length 3 is outside the 3 "):
         cpp.build_batch_arrays(ragged)
     ragged.piece_src[0] = 0
     assert cpp.build_batch_arrays(ragged)[0].tolist() == [[0, 1, 2, VOCAB.pad]]

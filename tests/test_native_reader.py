@@ -456,9 +456,9 @@ def test_cpp_reader_reads_decimals_like_python(tiny):
     seed = int(np.random.SeedSequence().entropy % 2**32)
     rng = np.random.default_rng(seed)
     data = json.loads(lines[0])
-    data["start"], data["duration"] = 0, 1e9  # every word inside the cut
+    data["start"], data["duration"] = 0, 1e7  # every word inside the cut
     sup = data["supervisions"][0]
-    sup["start"], sup["duration"] = 0, 1e9
+    sup["start"], sup["duration"] = 0, 1e7
     words = sup["alignment"]["word"]
     spelled = []
     for w in words:  # short decimals (the fast path), long ones and exponents (from_chars)

@@ -187,21 +187,6 @@ def test_encode_words_equals_per_word_encoding(corpus):
             assert tokens[offsets[w]:offsets[w + 1]].tolist() == tok.encode(word), (seed, words)
 
 
-def test_encode_words_takes_one_call_for_plain_text(corpus, monkeypatch):
-    _, tok, _ = corpus
-    rng = np.random.default_rng()
-    words = random_text(rng, 20).split() + ["naïve", "Zürich", "日本"]
-
-    def per_word(_words):
-        raise AssertionError("fell back to per-word encoding")
-
-    monkeypatch.setattr(tok, "_encode_each", per_word)
-    tokens, offsets = tok.encode_words(words)
-    assert len(offsets) == len(words) + 1 and offsets[-1] == len(tokens)
-    monkeypatch.undo()
-    assert tokens.tolist() == [t for w in words for t in tok.encode(w)]
-
-
 @pytest.mark.parametrize("words", [[], ["a", "", "b"], ["\u200b", "river"], ["a\u3000b", "c"],
                                    ["\u200b", "a\u3000b"]])
 def test_encode_words_fallback_cases(corpus, words):

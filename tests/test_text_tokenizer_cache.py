@@ -129,3 +129,50 @@ def test_pickled_tokenizer_starts_with_an_empty_cache(spm_path):
     assert again.encode_words(words)[0].tolist() == tok.encode_words(words)[0].tolist()
     cache = pickle.loads(pickle.dumps(tok.word_cache))
     assert len(cache) == 0 and cache.max_entries == WORD_CACHE_ENTRIES
+
+
+# Characters SentencePiece's NFKC normalization changes (ellipsis, ligatures, full-width and
+# circled forms, zero-width and non-breaking spaces, combining marks) beside plain ones.
+NFKC_CHANGED = ["\u2026", "\ufb01", "\uff41", "\u2460", "\u3392", "\u200b", "\u00a0", "e\u0301",
+                "\u2028", "\u00bd", "\u2163", "\uff0e"]
+PLAIN = list("abcdehikostwy.") + ["..", "...", "they", "wait", "ok"]
+
+
+def random_unicode_word(rng) -> str:
+    parts = []
+    for _ in range(int(rng.integers(1, 5))):
+        kind = rng.random()
+        if kind < 0.5:
+            parts.append(str(rng.choice(PLAIN)))
+        elif kind < 0.8:
+            parts.append(str(rng.choice(NFKC_CHANGED)))
+        else:  # any code point of the Basic Multilingual Plane but surrogates
+            code = int(rng.integers(0x21, 0xFFFF))
+            parts.append(chr(code) if not 0xD800 <= code < 0xE000 else "x")
+    return "".join(parts)
+
+
+@pytest.fixture(scope="module")
+def dots_spm(tmp_path_factory):
+    """A model with both "." and ".." pieces but no "...": "..." has two segmentations of
+    equal score, and SentencePiece picks between them by the words before it."""
+    from data_utils import train_tiny_spm
+
+    texts = ["wait.. ok.. so. they.. go. a.. b. c..", "then. it.. was. fine.. they said. end.."]
+    return train_tiny_spm(texts * 30, tmp_path_factory.mktemp("dots") / "dots.model", 60)
+
+
+def test_text_tokens_are_per_word_on_random_unicode(dots_spm, rng):
+    """The cache (cold and warm), the uncached path and the readers' documents all give
+    each word's own SentencePiece tokens, whatever its neighbours and its normalization."""
+    cached, plain = TextTokenizer(dots_spm), TextTokenizer(dots_spm)
+    plain.word_cache = None
+    assert plain.encode_words(["a", "so...", "..."])[0].tolist() == \
+        plain.encode("a") + plain.encode("so...") + plain.encode("...")
+    for _ in range(150):
+        words = [random_unicode_word(rng) for _ in range(int(rng.integers(1, 12)))]
+        want = per_word(plain, words)
+        for tok in (cached, plain):
+            tokens, offsets = tok.encode_words(words)
+            assert (tokens.tolist(), offsets.tolist()) == want, words
+    assert len(cached.word_cache) > 0

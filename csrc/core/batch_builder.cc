@@ -29,10 +29,14 @@ std::string check_batch_plan(const int32_t* piece_row, const int32_t* piece_col,
                              int64_t num_pieces, int64_t num_tokens, int64_t batch_size,
                              int64_t seq_len) {
   if (batch_size < 0 || seq_len < 0) return "batch_size and seq_len must be non-negative";
-  const int64_t total = batch_size * seq_len;
-  if (total > std::numeric_limits<int32_t>::max()) {
-    return "batch_size * seq_len = " + std::to_string(total) + " does not fit the int32 cu_seqlens";
+  if (num_pieces < 0 || num_tokens < 0) return "num_pieces and num_tokens must be non-negative";
+  constexpr int64_t kMaxPositions = std::numeric_limits<int32_t>::max();
+  // Divided, not multiplied: the product of two int64 may overflow.
+  if (seq_len > 0 && batch_size > kMaxPositions / seq_len) {
+    return "batch_size * seq_len = " + std::to_string(batch_size) + " * " +
+           std::to_string(seq_len) + " does not fit the int32 cu_seqlens";
   }
+  const int64_t total = batch_size * seq_len;
   // Pieces must tile the flattened batch in order. In flat terms an empty piece at the end
   // of a full row (col == seq_len) and one at the start of the next row are the same place.
   int64_t cursor = 0;
@@ -54,9 +58,11 @@ std::string check_batch_plan(const int32_t* piece_row, const int32_t* piece_col,
                              std::to_string(seq_len > 0 ? cursor % seq_len : 0) + ")");
     }
     const int64_t src = piece_src[i];
-    if (src < -1 || (src >= 0 && src + n > num_tokens)) {
-      return at_piece(i, "source range [" + std::to_string(src) + ", " + std::to_string(src + n) +
-                             ") is outside the " + std::to_string(num_tokens) + " ragged tokens");
+    // src > num_tokens - n, not src + n > num_tokens: src may be near INT64_MAX.
+    if (src < -1 || (src >= 0 && src > num_tokens - n)) {
+      return at_piece(i, "source offset " + std::to_string(src) + " with length " +
+                             std::to_string(n) + " is outside the " +
+                             std::to_string(num_tokens) + " ragged tokens");
     }
     cursor += n;
   }

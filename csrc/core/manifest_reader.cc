@@ -2,6 +2,7 @@
 #include "core/manifest_reader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <initializer_list>
 #include <string_view>
 
@@ -20,6 +21,7 @@ using utf8::is_py_space;
 using utf8::next_code_point;
 
 constexpr double kAlignmentTolerance = 0.01;  // lhotse_reader.ALIGNMENT_TOLERANCE
+constexpr double kMaxCutSeconds = 1e7;         // lhotse_reader.MAX_CUT_SECONDS
 
 // Marks key `bit` of one object as read; a key read twice is left to the general path
 // (JSON parsers keep the last one).
@@ -37,7 +39,7 @@ void read_string(Scanner& s, std::string* out) {
 // left to the general path, which reports it. Cuts with "features" are left to it too.
 bool is_supervision_key(std::string_view k) {
   return k == "id" || k == "recording_id" || k == "channel" || k == "language" ||
-         k == "gender" || k == "custom";
+         k == "gender";
 }
 
 // An item of an alignment tier other than "word": Lhotse reads it as AlignmentItem(*item),
@@ -57,34 +59,6 @@ void skip_alignment_item(Scanner& s) {
   if (n < 3 || n > 4) unhandled("alignment item without 3 or 4 values");
 }
 
-// Skips an object whose keys Lhotse passes to `Cls(**fields)`: all must be in `fields`, and
-// the first `required` of them must be there. A key in `nested` holds a list of objects
-// checked the same way against `nested_fields` (its first `nested_required` required).
-void skip_fields(Scanner& s, std::initializer_list<std::string_view> fields, size_t required,
-                 std::string_view nested = {},
-                 std::initializer_list<std::string_view> nested_fields = {},
-                 size_t nested_required = 0) {
-  uint32_t seen = 0;
-  bool first = true;
-  s.expect('{');
-  while (s.next('}', &first)) {
-    const std::string_view k = s.key();
-    const auto at = std::find(fields.begin(), fields.end(), std::string_view(k));
-    if (at == fields.end()) unhandled("a field Lhotse does not take");
-    seen |= 1u << (at - fields.begin());
-    if (!nested.empty() && k == nested) {
-      bool first_item = true;
-      s.expect('[');
-      while (s.next(']', &first_item)) skip_fields(s, nested_fields, nested_required);
-    } else {
-      s.skip_value();
-    }
-  }
-  if ((seen & ((1u << required) - 1)) != (1u << required) - 1) {
-    unhandled("a field Lhotse needs is missing");
-  }
-}
-
 // A custom value that Lhotse would turn into a Recording or an Image (and may fail on).
 void skip_custom_value(Scanner& s) {
   if (s.peek() != '{') {
@@ -98,6 +72,76 @@ void skip_custom_value(Scanner& s) {
     if (k == "width" || k == "sources") unhandled("custom field that Lhotse deserializes");
     s.skip_value();
   }
+}
+
+// A supervision's `custom`: Lhotse calls `.items()` on it, so it must be an object (or null).
+void skip_custom(Scanner& s) {
+  if (s.null()) return;
+  if (s.peek() != '{') unhandled("a custom field that is not an object");
+  s.expect('{');
+  bool first = true;
+  while (s.next('}', &first)) {
+    s.key();
+    skip_custom_value(s);
+  }
+}
+
+// A recording: Lhotse builds Recording and AudioSource objects from it (no transforms or
+// video here). Without "channel_ids" it sorts the sources' channels, which must then be
+// lists of numbers.
+void skip_recording(Scanner& s) {
+  constexpr std::string_view kFields[] = {"id", "sources", "sampling_rate", "num_samples",
+                                          "duration", "channel_ids"};
+  uint32_t seen = 0;
+  bool sortable_channels = true;
+  bool first = true;
+  s.expect('{');
+  while (s.next('}', &first)) {
+    const std::string_view k = s.key();
+    const auto at = std::find(std::begin(kFields), std::end(kFields), k);
+    if (at == std::end(kFields)) unhandled("a field Lhotse does not take");
+    seen |= 1u << (at - std::begin(kFields));
+    if (k != "sources") {
+      s.skip_value();
+      continue;
+    }
+    bool first_source = true;
+    s.expect('[');
+    while (s.next(']', &first_source)) {
+      uint32_t source_seen = 0;
+      bool first_field = true;
+      s.expect('{');
+      while (s.next('}', &first_field)) {
+        const std::string_view f = s.key();
+        if (f == "type") {
+          source_seen |= 1;
+          s.skip_value();
+        } else if (f == "source") {
+          source_seen |= 2;
+          s.skip_value();
+        } else if (f == "channels") {
+          source_seen |= 4;
+          if (s.peek() != '[') {
+            sortable_channels = false;
+            s.skip_value();
+            continue;
+          }
+          bool first_channel = true;
+          s.expect('[');
+          while (s.next(']', &first_channel)) {
+            const char c = s.peek();
+            if (c != '-' && (c < '0' || c > '9')) sortable_channels = false;
+            s.skip_value();
+          }
+        } else {
+          unhandled("a field Lhotse does not take");
+        }
+      }
+      if (source_seen != 7) unhandled("a field Lhotse needs is missing");
+    }
+  }
+  if ((seen & 31u) != 31u) unhandled("a field Lhotse needs is missing");
+  if (!(seen & 32u) && !sortable_channels) unhandled("channels Lhotse cannot sort");
 }
 
 }  // namespace
@@ -230,6 +274,8 @@ void ManifestReader::parse(const char* data, size_t size, ManifestLine* out) {
               }
             }
             sup.items_end = items_.size();
+          } else if (f == "custom") {
+            skip_custom(s);
           } else if (is_supervision_key(f)) {
             if (f == "id" || f == "recording_id") sup_seen |= f == "id" ? 32 : 64;
             s.skip_value();
@@ -302,9 +348,7 @@ void ManifestReader::parse(const char* data, size_t size, ManifestLine* out) {
         }
       }
     } else if (k == "recording") {
-      // Lhotse builds Recording and AudioSource objects from it (no transforms or video here).
-      skip_fields(s, {"id", "sources", "sampling_rate", "num_samples", "duration", "channel_ids"},
-                  5, "sources", {"type", "channels", "source"}, 3);
+      skip_recording(s);
     } else if (k == "channel") {
       seen |= kChannel;
       s.skip_value();
@@ -334,6 +378,11 @@ void ManifestReader::build(ManifestLine* out) {
   }
   const double offset = out->start;
   const double cut_duration = out->duration;
+  // Times out of range get the Lhotse reader's error.
+  if (!(offset >= 0.0 && offset <= kMaxCutSeconds)) unhandled("cut start out of range");
+  if (!(cut_duration > 0.0 && cut_duration <= kMaxCutSeconds)) {
+    unhandled("cut duration out of range");
+  }
   // Speaker indices in order of first appearance among the turns kept (turns without a
   // speaker share one); a document has a handful of speakers, so a linear search beats
   // hashing.
@@ -353,6 +402,9 @@ void ManifestReader::build(ManifestLine* out) {
   out->words_outside_cut = 0;
   for (size_t t = 0; t < num_sups; ++t) {
     const Sup& sup = sups_[order_[t]];
+    if (!std::isfinite(sup.start) || !(sup.duration >= 0.0) || !std::isfinite(sup.duration)) {
+      unhandled("supervision time out of range");
+    }
     double ts = sup.start, te = sup.start + sup.duration;
     // text.split()
     words_.clear();

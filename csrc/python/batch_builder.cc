@@ -78,6 +78,10 @@ void PybindBatchBuilder(py::module& m) {
       [](const Array<int32_t>& piece_row, const Array<int32_t>& piece_col,
          const Array<int32_t>& piece_length, const Array<int64_t>& piece_src, int64_t num_tokens,
          int64_t batch_size, int64_t seq_len) {
+        require_1d("piece_row", piece_row);
+        require_1d("piece_col", piece_col);
+        require_1d("piece_length", piece_length);
+        require_1d("piece_src", piece_src);
         const py::ssize_t n = piece_row.size();
         require_size("piece_col", piece_col.size(), n);
         require_size("piece_length", piece_length.size(), n);

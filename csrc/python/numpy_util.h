@@ -26,16 +26,37 @@ py::array_t<T> to_numpy(std::vector<T>&& v) {
   return py::array_t<T>(static_cast<py::ssize_t>(heap->size()), heap->data(), owner);
 }
 
-// Reads attribute `name` of a document object as a 1-D array of T.
+// Reads attribute `name` of a document object as a 1-D array of T. Another dtype is taken
+// only when numpy casts it to T safely (int32 to int64, bool to uint8, ...): a narrowing
+// cast would wrap values silently.
 template <typename T>
 Array<T> attr_array(const py::handle& obj, const char* name) {
-  Array<T> a = Array<T>::ensure(obj.attr(name));
+  const py::object value = obj.attr(name);
+  if (py::isinstance<py::array>(value)) {
+    const py::dtype from = py::reinterpret_borrow<py::array>(value).dtype();
+    const py::dtype to = py::dtype::of<T>();
+    if (!from.is(to) && !py::module_::import("numpy").attr("can_cast")(from, to, "safe")
+                             .template cast<bool>()) {
+      throw py::value_error(std::string(name) + " must be " + std::string(py::str(to)) +
+                            " (or a dtype that casts to it safely), got " +
+                            std::string(py::str(from)));
+    }
+  }
+  Array<T> a = Array<T>::ensure(value);
   if (!a) throw py::error_already_set();
   if (a.ndim() != 1) {
     throw py::value_error(std::string(name) + " must be a 1-D array, got " +
                           std::to_string(a.ndim()) + " dimensions");
   }
   return a;
+}
+
+template <typename T>
+void require_1d(const char* name, const Array<T>& a) {
+  if (a.ndim() != 1) {
+    throw py::value_error(std::string(name) + " must be a 1-D array, got " +
+                          std::to_string(a.ndim()) + " dimensions");
+  }
 }
 
 inline void require_size(const char* name, py::ssize_t got, py::ssize_t want) {

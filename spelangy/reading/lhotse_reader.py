@@ -18,6 +18,9 @@ the MonoCut lines it takes and leaves every other line here.
   cut.start`). So a word starts at `item.start - track_cut.start + offset` and ends
   `item.duration` later. An aligned word outside its turn (beyond ALIGNMENT_TOLERANCE) is an
   error.
+- A cut's id is a string, its start in [0, MAX_CUT_SECONDS] and its duration in (0,
+  MAX_CUT_SECONDS] seconds; supervision times are finite numbers, durations not negative,
+  texts strings (or null). Anything else is an error naming the value.
 - Supervisions that stick out of the cut (Lhotse's `truncate` keeps them by default) by
   more than ALIGNMENT_TOLERANCE: an aligned turn keeps the words whose middle lies in
   [0, duration) and is clipped to the cut; an unaligned turn cannot tell which of its words
@@ -29,6 +32,7 @@ the MonoCut lines it takes and leaves every other line here.
 """
 from __future__ import annotations
 
+import math
 from typing import List
 
 import numpy as np
@@ -40,6 +44,7 @@ from .speech_tokens import audible_tracks, cut_speech_tokens
 SENTENCE_END = (".", "!", "?", "\u2026")
 CLOSERS = "\"')]}\u201d\u2019"
 ALIGNMENT_TOLERANCE = 0.01  # seconds an aligned word or a turn may stick out of its span
+MAX_CUT_SECONDS = 1e7  # longer (or later) is a corrupt value, not a recording (115 days)
 
 
 def is_sentence_end(word: str) -> bool:
@@ -101,10 +106,16 @@ class _Turns:
 def cut_to_document(cut, text_tokenizer, speech_tokenizer=None, where: Where = Where("", "")
                     ) -> SpeechDocument:
     """The arrays of one cut of any type. Raises BadInputError naming `where` and the cut."""
+    _check_cut(cut, where)
     tracks = audible_tracks(cut)
     if not tracks:
         raise where.error(f"a {type(cut).__name__} holds no speech: nothing to read", cut.id)
     # (An offset of 0 adds nothing, not even to -0.0: the C++ reader reads starts as they are.)
+    for part, _ in tracks:
+        if part is not cut:
+            _check_cut(part, where, f"track cut {part.id!r} of ")
+        for sup in part.supervisions:
+            _check_supervision(sup, cut.id, where)
     sups = [(sup.start + offset if offset else sup.start, sup, part.start - offset)
             for part, offset in tracks for sup in part.supervisions]
     if not sups:
@@ -137,6 +148,40 @@ def cut_to_document(cut, text_tokenizer, speech_tokenizer=None, where: Where = W
         duration=duration,
         words_outside_cut=turns.words_outside,
     )
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _check_cut(cut, where: Where, what: str = "") -> None:
+    """Types and ranges of a cut's id and times (Lhotse does not check them)."""
+    if not isinstance(cut.id, str):
+        raise where.error(f"{what}cut id must be a string, got {type(cut.id).__name__}",
+                          str(cut.id))
+    for name, rule, in_range in (("start", "not negative", lambda t: t >= 0),
+                                 ("duration", "positive", lambda t: t > 0)):
+        value = getattr(cut, name)
+        if not _is_number(value):
+            raise where.error(f"{what}cut {name} must be a number of seconds, got "
+                              f"{type(value).__name__}", cut.id)
+        if not (in_range(value) and value <= MAX_CUT_SECONDS):  # NaN fails too
+            raise where.error(f"{what}cut {name} {value!r} s is out of range (it must be "
+                              f"{rule} and at most {MAX_CUT_SECONDS:g} s)", cut.id)
+
+
+def _check_supervision(sup, cut_id: str, where: Where) -> None:
+    for name in ("start", "duration"):
+        value = getattr(sup, name)
+        if not _is_number(value) or not math.isfinite(value):
+            raise where.error(f"{name} of supervision {sup.id!r} must be a finite number of "
+                              f"seconds, got {value!r}", cut_id)
+    if sup.duration < 0:
+        raise where.error(f"duration of supervision {sup.id!r} is negative ({sup.duration!r} s)",
+                          cut_id)
+    if sup.text is not None and not isinstance(sup.text, str):
+        raise where.error(f"text of supervision {sup.id!r} must be a string, got "
+                          f"{type(sup.text).__name__}", cut_id)
 
 
 def _add_turn(turns: _Turns, start: float, sup, shift: float, duration: float, cut_id: str,
@@ -181,8 +226,7 @@ def _word_alignment(sup, cut_id: str, where: Where) -> list:
         if not isinstance(a.symbol, str):
             raise where.error(f"alignment item symbol {a.symbol!r} of supervision {sup.id!r} "
                               f"is not a string", cut_id)
-        if not all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                   for x in (a.start, a.duration)):
+        if not all(_is_number(x) and math.isfinite(x) for x in (a.start, a.duration)):
             raise where.error(f"alignment item {a.symbol!r} of supervision {sup.id!r} has a "
                               f"start or duration that is not a number", cut_id)
     items = [a for a in items if a.symbol.strip()]
