@@ -10,13 +10,14 @@ import numpy as np
 
 from . import _C
 from .batch import RaggedBatch
-from .chunks import SpeechBuild, Chunks
+from .chunks import Chunks, SpeechBuild
 from .config import ChunkingConfig, SamplingConfig
 from .documents import SpeechDocument, TextDocument
 from .errors import BadInputError, SpelangyError
-from .vocab import VocabLayout
+from .vocab import Modality, VocabLayout
 
 _CHUNKING = {"coarse": 0, "fine": 1}
+_MAX_MODALITY = int(max(Modality))
 _SAMPLING = {"deterministic": 0, "stochastic": 1}
 _U64 = (1 << 64) - 1
 
@@ -118,6 +119,10 @@ def host_arrays(ragged: RaggedBatch) -> list:
     if len(modality) != len(tokens):
         raise SpelangyError(f"RaggedBatch.modality has {len(modality)} entries for "
                             f"{len(tokens)} tokens")
+    # The builders shift the loss mask by a token's modality: only the Modality codes exist.
+    if len(modality) and (modality.min() < 0 or modality.max() > _MAX_MODALITY):
+        raise SpelangyError(f"RaggedBatch.modality has codes outside [0, {_MAX_MODALITY}] "
+                            f"([{modality.min()}, {modality.max()}])")
     for (name, _), a in zip(_HOST_ARRAYS[3:], arrays[3:]):
         if len(a) != len(piece_row):
             raise SpelangyError(f"RaggedBatch.{name} has {len(a)} entries for "

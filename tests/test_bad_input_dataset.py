@@ -34,16 +34,14 @@ def cut_ids(batches):
     return {r.cut_id for b in batches for r in itertools.chain.from_iterable(b.receipts)}
 
 
-def test_bad_document_raises_naming_the_cut():
-    rng = np.random.default_rng()
+def test_bad_document_raises_naming_the_cut(rng):
     docs = [speech_document(rng, f"doc-{i}") for i in range(5)]
     with pytest.raises(BadInputError, match=r"empty transcript.*cuts.jsonl.gz.*'doc-3'"):
         list(make(BrokenSource("web", docs, broken=[3])))
 
 
 @pytest.mark.parametrize("num_workers", [0, 2])
-def test_skip_mode_counts_and_keeps_the_rest(num_workers):
-    rng = np.random.default_rng()
+def test_skip_mode_counts_and_keeps_the_rest(num_workers, rng):
     docs = [speech_document(rng, f"doc-{i}") for i in range(7)]
     ds = make(BrokenSource("web", docs, broken=[1, 4]), on_bad_input="skip")
     tracker = LoaderStateTracker()
@@ -54,8 +52,7 @@ def test_skip_mode_counts_and_keeps_the_rest(num_workers):
     assert tracker.counters()["skipped"] == 2
 
 
-def test_document_longer_than_many_rows():
-    rng = np.random.default_rng()
+def test_document_longer_than_many_rows(rng):
     docs = [speech_document(rng, "short", num_turns=1), speech_document(rng, "long", num_turns=30)]
     packing = PackingConfig(seq_len=64, batch_size=1, max_document_rows=4)
     lengths_ok = make(ListSource("web", docs), packing=PackingConfig(seq_len=64, batch_size=1))

@@ -27,10 +27,9 @@ class EnergyTokenizer:
         return np.zeros(len(samples) // hop, np.int64)
 
 
-def _cuts(tmp_path, n=3, tokens=True, speech_vocab_size=64):
+def _cuts(rng, tmp_path, n=3, tokens=True, speech_vocab_size=64):
     from lhotse import NumpyFilesWriter
 
-    rng = np.random.default_rng()
     with NumpyFilesWriter(tmp_path / "st") as writer:
         return [make_cut(f"c{i}", TURNS, tmp_path, rng=rng, writer=writer if tokens else None,
                          speech_vocab_size=speech_vocab_size) for i in range(n)]
@@ -79,18 +78,18 @@ def _edit_sup(cut, k, **changes):
 
 
 @pytest.mark.parametrize("text", ["", "   ", None])
-def test_empty_transcript(tmp_path, tok, text):
-    cuts = _cuts(tmp_path)
+def test_empty_transcript(tmp_path, tok, text, rng):
+    cuts = _cuts(rng, tmp_path)
     cuts[1] = _edit_sup(cuts[1], 1, text=text)
     path = _write(tmp_path, cuts)
     err = _only_error(SpeechTextSource("web", path), tok, 1, path, "c1", "empty transcript")
     assert "supervision 'c1-1'" in str(err)
 
 
-def test_alignment_outside_its_turn(tmp_path, tok):
+def test_alignment_outside_its_turn(tmp_path, tok, rng):
     from lhotse.supervision import AlignmentItem
 
-    cuts = _cuts(tmp_path)
+    cuts = _cuts(rng, tmp_path)
     sup = cuts[2].supervisions[0]
     items = list(sup.alignment["word"])
     items[-1] = AlignmentItem(items[-1].symbol, items[-1].start, sup.end - items[-1].start + 0.05)
@@ -100,10 +99,10 @@ def test_alignment_outside_its_turn(tmp_path, tok):
     assert "supervision 'c2-0'" in str(err) and "'new'" in str(err)
 
 
-def test_alignment_within_tolerance_is_accepted(tmp_path, tok):
+def test_alignment_within_tolerance_is_accepted(tmp_path, tok, rng):
     from lhotse.supervision import AlignmentItem
 
-    cuts = _cuts(tmp_path, n=1)
+    cuts = _cuts(rng, tmp_path, n=1)
     sup = cuts[0].supervisions[0]
     items = list(sup.alignment["word"])
     items[0] = AlignmentItem(items[0].symbol, sup.start - 0.009, items[0].duration + 0.009)
@@ -112,8 +111,8 @@ def test_alignment_within_tolerance_is_accepted(tmp_path, tok):
     assert doc.word_start[0] == pytest.approx(sup.start - 0.009, abs=1e-12)
 
 
-def test_no_speech_tokens_and_no_tokenizer(tmp_path, tok):
-    cuts = _cuts(tmp_path)
+def test_no_speech_tokens_and_no_tokenizer(tmp_path, tok, rng):
+    cuts = _cuts(rng, tmp_path)
     cuts[0] = cuts[0].drop_custom("speech_tokens")
     path = _write(tmp_path, cuts)
     _only_error(SpeechTextSource("web", path), tok, 0, path, "c0",
@@ -121,8 +120,8 @@ def test_no_speech_tokens_and_no_tokenizer(tmp_path, tok):
 
 
 @pytest.mark.parametrize("damage", ["missing", "garbage"])
-def test_missing_or_unreadable_audio(tmp_path, tok, damage):
-    cuts = _cuts(tmp_path, tokens=False)
+def test_missing_or_unreadable_audio(tmp_path, tok, damage, rng):
+    cuts = _cuts(rng, tmp_path, tokens=False)
     wav = tmp_path / "audio" / "c1.wav"
     if damage == "missing":
         wav.unlink()
@@ -134,8 +133,8 @@ def test_missing_or_unreadable_audio(tmp_path, tok, damage):
     assert err.__cause__ is not None
 
 
-def test_missing_speech_token_storage(tmp_path, tok):
-    cuts = _cuts(tmp_path)
+def test_missing_speech_token_storage(tmp_path, tok, rng):
+    cuts = _cuts(rng, tmp_path)
     path = _write(tmp_path, cuts)
     stored = [p for p in (tmp_path / "st").rglob("*.npy") if p.name.startswith("c2")]
     assert len(stored) == 1
@@ -143,10 +142,10 @@ def test_missing_speech_token_storage(tmp_path, tok):
     _only_error(SpeechTextSource("web", path), tok, 2, path, "c2", "cannot read speech_tokens")
 
 
-def test_speech_token_ids_outside_vocab(tmp_path, tok):
+def test_speech_token_ids_outside_vocab(tmp_path, tok, rng):
     from lhotse import NumpyFilesWriter
 
-    cuts = _cuts(tmp_path, speech_vocab_size=64)
+    cuts = _cuts(rng, tmp_path, speech_vocab_size=64)
     with NumpyFilesWriter(tmp_path / "st2") as writer:
         bad = np.array([3, 70, 5], np.int32)
         cuts[1] = cuts[1].with_custom("speech_tokens", writer.store_array(
@@ -162,17 +161,17 @@ def test_speech_token_ids_outside_vocab(tmp_path, tok):
                 num_items=2)
 
 
-def test_cut_without_supervisions(tmp_path, tok):
+def test_cut_without_supervisions(tmp_path, tok, rng):
     from lhotse.utils import fastcopy
 
-    cuts = _cuts(tmp_path)
+    cuts = _cuts(rng, tmp_path)
     cuts[0] = fastcopy(cuts[0], supervisions=[])
     path = _write(tmp_path, cuts)
     _only_error(SpeechTextSource("web", path), tok, 0, path, "c0", "cut has no supervisions")
 
 
-def test_bad_input_in_shar_names_the_shard(tmp_path, tok):
-    cuts = _cuts(tmp_path)
+def test_bad_input_in_shar_names_the_shard(tmp_path, tok, rng):
+    cuts = _cuts(rng, tmp_path)
     cuts[2] = _edit_sup(cuts[2], 0, text=" ")
     shar = export_shar(_write(tmp_path, cuts), tmp_path / "shar", shard_size=2)
     err = _only_error(SpeechTextSource("web", shar), tok, 2, shar / "cuts.000001.jsonl.gz",
@@ -180,8 +179,8 @@ def test_bad_input_in_shar_names_the_shard(tmp_path, tok):
     assert "line" not in str(err)
 
 
-def _lines(tmp_path):
-    path = _write(tmp_path, _cuts(tmp_path))
+def _lines(rng, tmp_path):
+    path = _write(tmp_path, _cuts(rng, tmp_path))
     return gzip.decompress(path.read_bytes()).splitlines(keepends=True)
 
 
@@ -193,8 +192,8 @@ def _lines(tmp_path):
     (b'{"id": "c1", "type": "MonoCut"}\n', "c1", "not a Lhotse cut"),
     (b'{"id": "c1", "type": "Gibberish", "start": 0}\n', "c1", "not a Lhotse cut"),
 ])
-def test_corrupt_manifest_line(tmp_path, tok, line, cut_id, reason):
-    lines = _lines(tmp_path)
+def test_corrupt_manifest_line(tmp_path, tok, line, cut_id, reason, rng):
+    lines = _lines(rng, tmp_path)
     lines[1] = line
     path = tmp_path / "corrupt.jsonl"
     path.write_bytes(b"".join(lines))
@@ -202,8 +201,8 @@ def test_corrupt_manifest_line(tmp_path, tok, line, cut_id, reason):
                 f"corrupt manifest line ({reason}")
 
 
-def test_truncated_gzip_manifest(tmp_path, tok):
-    data = gzip.compress(b"".join(_lines(tmp_path)))
+def test_truncated_gzip_manifest(tmp_path, tok, rng):
+    data = gzip.compress(b"".join(_lines(rng, tmp_path)))
     path = tmp_path / "cut_short.jsonl.gz"
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(BadInputError, match="unreadable manifest after line") as info:

@@ -8,8 +8,7 @@ from spelangy.reference import chunk_document
 from spelangy.reference.chunking import _sentences
 
 
-def random_docs(n=40):
-    rng = np.random.default_rng()
+def random_docs(rng, n=40):
     return [speech_document(rng, f"d{i}", num_turns=int(rng.integers(1, 12))) for i in range(n)]
 
 
@@ -18,8 +17,8 @@ def turn_of_word(doc, w):
 
 
 @pytest.mark.parametrize("max_duration", [1.0, 2.5, 6.0])
-def test_fine_chunks_respect_the_maximum_unless_one_sentence(max_duration):
-    for doc in random_docs():
+def test_fine_chunks_respect_the_maximum_unless_one_sentence(max_duration, rng):
+    for doc in random_docs(rng):
         chunks = chunk_document(doc, ChunkingConfig(mode="fine", max_chunk_duration=max_duration))
         unsplit = 0
         for c in range(chunks.num_chunks):
@@ -39,8 +38,8 @@ def test_fine_chunks_respect_the_maximum_unless_one_sentence(max_duration):
         assert (chunks.word_begin[1:] == chunks.word_end[:-1]).all()
 
 
-def test_fine_splits_only_at_sentence_ends():
-    for doc in random_docs():
+def test_fine_splits_only_at_sentence_ends(rng):
+    for doc in random_docs(rng):
         chunks = chunk_document(doc, ChunkingConfig(mode="fine", max_chunk_duration=1.5))
         for c in range(chunks.num_chunks - 1):
             w = int(chunks.word_end[c])
@@ -49,8 +48,8 @@ def test_fine_splits_only_at_sentence_ends():
             assert doc.word_sentence_end[w - 1], "a fine chunk ended inside a sentence"
 
 
-def test_coarse_chunks_never_mix_speakers_and_merge_runs():
-    for doc in random_docs():
+def test_coarse_chunks_never_mix_speakers_and_merge_runs(rng):
+    for doc in random_docs(rng):
         chunks = chunk_document(doc, ChunkingConfig(mode="coarse", max_chunk_duration=8.0))
         for c in range(chunks.num_chunks):
             first = turn_of_word(doc, int(chunks.word_begin[c])) if chunks.word_end[c] > chunks.word_begin[c] else None
@@ -65,15 +64,15 @@ def test_coarse_chunks_never_mix_speakers_and_merge_runs():
                 assert chunks.end[c + 1] - chunks.start[c] > 8.0
 
 
-def test_coarse_chunks_are_longer_than_fine_ones():
-    docs = random_docs(60)
+def test_coarse_chunks_are_longer_than_fine_ones(rng):
+    docs = random_docs(rng, 60)
     coarse = np.concatenate([chunk_document(d, ChunkingConfig(mode="coarse")).duration for d in docs])
     fine = np.concatenate([chunk_document(d, ChunkingConfig(mode="fine", max_chunk_duration=3.0)).duration for d in docs])
     assert coarse.mean() > fine.mean()
 
 
-def test_frame_ranges_follow_the_chunk_times():
-    for doc in random_docs():
+def test_frame_ranges_follow_the_chunk_times(rng):
+    for doc in random_docs(rng):
         chunks = chunk_document(doc, ChunkingConfig(mode="fine"))
         n = len(doc.speech_tokens)
         expected_begin = np.minimum(n, np.floor(chunks.start / doc.frame_shift + 0.5))

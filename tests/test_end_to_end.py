@@ -34,9 +34,8 @@ def test_manifest_kinds_give_identical_batches(tmp_path):
             assert torch.equal(a.tokens, b.tokens) and a.receipts == b.receipts
 
 
-def test_mixed_sources_with_workers_use_every_document_once(tmp_path):
+def test_mixed_sources_with_workers_use_every_document_once(tmp_path, rng):
     cuts, spm = make_tiny_corpus(tmp_path, num_docs=6)
-    rng = np.random.default_rng()
     text_path = write_text_jsonl(tmp_path / "text.jsonl", [random_text(rng, 3) for _ in range(9)])
     ds, batches = batches_of(str(cuts), spm, text_path=text_path, num_workers=2,
                              chunking=spelangy.ChunkingConfig(mode="coarse"))

@@ -122,8 +122,7 @@ def test_truncated_cut_word_times_from_cut_start(tmp_path, tok):
     assert doc.duration == 4.0 and doc.words_outside_cut == 0  # Lhotse drops "one" itself
 
 
-def test_speech_tokenizer_used_without_stored_tokens(tmp_path, tok):
-    rng = np.random.default_rng()
+def test_speech_tokenizer_used_without_stored_tokens(tmp_path, tok, rng):
 
     class EnergyTokenizer:
         frame_shift = 0.08

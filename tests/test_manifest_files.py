@@ -5,12 +5,11 @@ import zlib
 
 import numpy as np
 import pytest
+from isal import isal_zlib  # a dependency: its absence is a failure, not a skip
 
-from spelangy.reading import files as manifest
 from spelangy.errors import BadInputError
+from spelangy.reading import files as manifest
 from spelangy.reading.files import inflate_lines, iter_lines
-
-isal_zlib = pytest.importorskip("isal.isal_zlib")
 
 
 def _manifest_bytes(rng, n_lines):
@@ -52,8 +51,7 @@ def _both(blob, block_size):
 
 
 @pytest.mark.parametrize("block_size", [1, 7, 4096, 1 << 18])
-def test_multi_member_lines_equal_gzip(block_size):
-    rng = np.random.default_rng()
+def test_multi_member_lines_equal_gzip(block_size, rng):
     data = _manifest_bytes(rng, 60 if block_size < 100 else 400)
     blob = _members(rng, data)
     (want, want_exc), (got, got_exc) = _both(blob, block_size)
@@ -62,8 +60,7 @@ def test_multi_member_lines_equal_gzip(block_size):
 
 
 @pytest.mark.parametrize("block_size", [5, 4096, 1 << 18])
-def test_truncated_stream_yields_every_complete_line_then_eof(block_size):
-    rng = np.random.default_rng()
+def test_truncated_stream_yields_every_complete_line_then_eof(block_size, rng):
     blob = _members(rng, _manifest_bytes(rng, 300))
     for cut in [int(rng.integers(1, len(blob) - 8)), len(blob) - 3, 1, 5]:
         (want, want_exc), (got, got_exc) = _both(blob[:cut], block_size)
@@ -91,8 +88,8 @@ def _write_manifest(tmp_path, rng):
     return path, data
 
 
-def test_iter_lines_same_with_and_without_isal(tmp_path, monkeypatch):
-    path, data = _write_manifest(tmp_path, np.random.default_rng())
+def test_iter_lines_same_with_and_without_isal(tmp_path, monkeypatch, rng):
+    path, data = _write_manifest(tmp_path, rng)
     fast = list(iter_lines(str(path), "web"))
     monkeypatch.setattr(manifest, "_fast_inflater", lambda: None)
     assert list(iter_lines(str(path), "web")) == fast
@@ -102,8 +99,8 @@ def test_iter_lines_same_with_and_without_isal(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("with_isal", [True, False])
-def test_truncated_manifest_error_same_with_and_without_isal(tmp_path, monkeypatch, with_isal):
-    path, _ = _write_manifest(tmp_path, np.random.default_rng())
+def test_truncated_manifest_error_same_with_and_without_isal(tmp_path, monkeypatch, with_isal, rng):
+    path, _ = _write_manifest(tmp_path, rng)
     blob = path.read_bytes()
     path.write_bytes(blob[: len(blob) // 2])
     expected = _stream(lambda: gzip.open(path, "rb"))[0]
@@ -118,8 +115,8 @@ def test_truncated_manifest_error_same_with_and_without_isal(tmp_path, monkeypat
     assert (info.value.path, info.value.source) == (str(path), "web")
 
 
-def test_corrupt_member_is_bad_input(tmp_path):
-    blob = bytearray(gzip.compress(_manifest_bytes(np.random.default_rng(), 50)))
+def test_corrupt_member_is_bad_input(tmp_path, rng):
+    blob = bytearray(gzip.compress(_manifest_bytes(rng, 50)))
     blob[len(blob) // 2] ^= 0xFF
     blob[-8] ^= 0x01  # the CRC too, in case the flipped byte still inflates
     path = tmp_path / "bad.jsonl.gz"

@@ -49,7 +49,7 @@ def test_ten_epochs_do_not_grow_memory(corpus):
     assert growth < 4 * MIB, f"RSS grew by {growth / MIB:.1f} MiB over 9 more epochs"
 
 
-def test_cpp_manifest_reader_keeps_no_memory(corpus):
+def test_cpp_manifest_reader_keeps_no_memory(corpus, rng):
     from spelangy._C import read_manifest_line
 
     cuts, _ = corpus
@@ -59,7 +59,6 @@ def test_cpp_manifest_reader_keeps_no_memory(corpus):
     for line in lines:  # warm up: the reader's scratch buffers reach their size
         read_manifest_line(line)
     before = rss()
-    rng = np.random.default_rng()
     for _ in range(4000):
         got = read_manifest_line(lines[int(rng.integers(len(lines)))])
         assert not isinstance(got, str)

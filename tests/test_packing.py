@@ -36,8 +36,7 @@ def assert_every_token_once(rows, docs, seq_len):
 
 
 @pytest.mark.parametrize("mode", ["concat", "best_fit"])
-def test_every_token_is_placed_exactly_once(mode):
-    rng = np.random.default_rng()
+def test_every_token_is_placed_exactly_once(mode, rng):
     seq_len = int(rng.integers(4, 64))
     # Lengths up to 3.5 x seq_len: documents split over three or more rows.
     docs = make_docs(rng, 60, int(3.5 * seq_len))
@@ -45,8 +44,7 @@ def test_every_token_is_placed_exactly_once(mode):
     assert_every_token_once(rows, docs, seq_len)
 
 
-def test_concat_rows_are_full_except_the_last():
-    rng = np.random.default_rng()
+def test_concat_rows_are_full_except_the_last(rng):
     seq_len = int(rng.integers(4, 64))
     docs = make_docs(rng, 50, 3 * seq_len)
     rows = pack_all("concat", seq_len, docs)
@@ -58,8 +56,7 @@ def test_concat_rows_are_full_except_the_last():
     assert order == sorted(order, key=lambda x: (int(x[0][3:]), x[1]))
 
 
-def test_best_fit_keeps_documents_that_fit_whole():
-    rng = np.random.default_rng()
+def test_best_fit_keeps_documents_that_fit_whole(rng):
     seq_len = 64
     docs = make_docs(rng, 400, seq_len + 1)
     packer = Packer("best_fit", seq_len, 8)
@@ -78,16 +75,14 @@ def test_best_fit_keeps_documents_that_fit_whole():
             assert (p.start, p.end) == (0, p.doc.length)
 
 
-def test_best_fit_bounds_open_rows():
-    rng = np.random.default_rng()
+def test_best_fit_bounds_open_rows(rng):
     packer = Packer("best_fit", 32, 3)
     for doc in make_docs(rng, 100, 40):
         packer.push(doc)
         assert len(packer.open) <= 3
 
 
-def test_state_round_trip_rebuilds_the_same_rows():
-    rng = np.random.default_rng()
+def test_state_round_trip_rebuilds_the_same_rows(rng):
     docs = make_docs(rng, 30, 50)
     by_ref = {d.ref: d for d in docs}
     for mode in ("concat", "best_fit"):

@@ -20,8 +20,8 @@ def _fake_librispeech(root, rng):
     return root / "LibriSpeech", texts
 
 
-def test_librispeech_layout_gets_speech_tokens(tmp_path):
-    corpus, texts = _fake_librispeech(tmp_path, np.random.default_rng())
+def test_librispeech_layout_gets_speech_tokens(tmp_path, rng):
+    corpus, texts = _fake_librispeech(tmp_path, rng)
     out = prepare_lhotse_corpus(corpus, tmp_path / "out", num_codes=6, spm_vocab_size=40,
                                 progress=False)
     cuts = sorted(CutSet.from_file(out), key=lambda c: c.id)

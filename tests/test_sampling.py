@@ -15,8 +15,7 @@ def test_splitmix64_known_values():
 
 
 @pytest.mark.parametrize("first", ["audio", "text"])
-def test_deterministic_alternates(first):
-    rng = np.random.default_rng()
+def test_deterministic_alternates(first, rng):
     n = int(rng.integers(1, 50))
     mods = sample_modalities(n, int(rng.integers(0, 2**64, dtype=np.uint64)),
                              SamplingConfig(mode="deterministic", first_modality=first),
@@ -27,8 +26,7 @@ def test_deterministic_alternates(first):
 
 
 @pytest.mark.parametrize("p_audio", [0.2, 0.5, 0.9])
-def test_stochastic_share_within_bounds(p_audio):
-    rng = np.random.default_rng()
+def test_stochastic_share_within_bounds(p_audio, rng):
     sampling = SamplingConfig(mode="stochastic", p_audio=p_audio)
     seed = int(rng.integers(0, 2**32))
     draws = []

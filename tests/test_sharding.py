@@ -263,16 +263,26 @@ def test_resume_with_sharding_by_file_is_exact(corpus, tmp_path, rng, num_worker
 
 
 def test_reshard_with_sharding_by_file(corpus, tmp_path, rng):
+    """A reshard restarts the recorded epoch on the new topology: its ranks deliver every
+    document of the epoch once, whole."""
     cuts, spm, lines = corpus
-    paths, _ = split(lines, tmp_path, rng, 4)
+    paths, ids = split(lines, tmp_path, rng, 4)
     tracker = LoaderStateTracker()
-    for batch in take(dataset(paths, spm, "file"), 2, limit=6):
+    for batch in take(dataset(paths, spm, "file", num_epochs=1), 2, limit=3):
         tracker.update(batch)
     state = tracker.state_dict()
+    delivered = []
     for rank in range(2):
-        resharded = dataset(paths, spm, "file", world_size=2, rank=rank)
+        resharded = dataset(paths, spm, "file", world_size=2, rank=rank, num_epochs=1)
         resharded.load_state_dict(state, reshard=True)
-        assert len(take(resharded, 2, limit=4)) == 4
+        delivered += pieces(take(resharded, 2))
+    spans = {}
+    for r in delivered:
+        spans.setdefault(r.cut_id, []).append((r.start, r.end))
+    assert set(spans) == set().union(*ids)
+    for cut_id, parts in spans.items():
+        parts.sort()
+        assert parts[0][0] == 0 and all(a[1] == b[0] for a, b in zip(parts, parts[1:])), cut_id
     crowded = dataset(paths, spm, "file", world_size=5)
     crowded.load_state_dict(state, reshard=True)
     with pytest.raises(SpelangyError, match=re.escape("has 4 manifest file(s) for 5 shards")):

@@ -18,8 +18,7 @@ def _noise_bursts(rng, seconds, sr=16000):
     return (rng.standard_normal(n) * 0.2 * envelope).astype(np.float32)
 
 
-def test_kmeans_recovers_separated_clusters():
-    rng = np.random.default_rng()
+def test_kmeans_recovers_separated_clusters(rng):
     centers = rng.standard_normal((6, 5)) * 20
     labels = rng.integers(0, 6, size=600)
     labels[:6] = np.arange(6)
@@ -34,8 +33,7 @@ def test_kmeans_recovers_separated_clusters():
     np.testing.assert_array_equal(codes, [mapping[t] for t in labels])
 
 
-def test_frame_count_and_range_for_any_length():
-    rng = np.random.default_rng()
+def test_frame_count_and_range_for_any_length(rng):
     tok = train_speech_tokenizer([(_noise_bursts(rng, 6.0), 16000)], 12, seed=1, progress=False)
     assert isinstance(tok, SpeechTokenizer)
     assert tok.frame_shift == pytest.approx(0.08) and tok.vocab_size == 12
@@ -46,8 +44,7 @@ def test_frame_count_and_range_for_any_length():
         assert codes.size == 0 or (codes.min() >= 0 and codes.max() < 12)
 
 
-def test_frames_follow_the_audio_in_time():
-    rng = np.random.default_rng()
+def test_frames_follow_the_audio_in_time(rng):
     silence_then_noise = np.concatenate([np.zeros(16000, np.float32),
                                          rng.standard_normal(16000).astype(np.float32) * 0.3])
     tok = train_speech_tokenizer([(silence_then_noise, 16000)], 2, seed=0, progress=False)
@@ -57,8 +54,7 @@ def test_frames_follow_the_audio_in_time():
     assert len(set(codes[:12])) == 1 and len(set(codes[13:])) == 1 and codes[0] != codes[-1]
 
 
-def test_round_trip_and_determinism(tmp_path):
-    rng = np.random.default_rng()
+def test_round_trip_and_determinism(tmp_path, rng):
     audio = [(_noise_bursts(rng, 4.0), 16000), (_noise_bursts(rng, 3.0, 8000), 8000)]
     tok = train_speech_tokenizer(audio, 16, seed=3, progress=False)
     again = train_speech_tokenizer(audio, 16, seed=3, progress=False)

@@ -24,8 +24,7 @@ def random_position_ids(rng, batch, length):
     return torch.tensor(rows)
 
 
-def test_mask_is_causal_within_pieces_only():
-    rng = np.random.default_rng()
+def test_mask_is_causal_within_pieces_only(rng):
     pos = random_position_ids(rng, 3, 17)
     mask = document_causal_mask(pos)
     assert mask.shape == (3, 1, 17, 17)
@@ -36,8 +35,7 @@ def test_mask_is_causal_within_pieces_only():
                 assert bool(mask[b, 0, q, k]) == (k <= q and piece[k] == piece[q])
 
 
-def test_packed_row_equals_documents_run_alone():
-    rng = np.random.default_rng()
+def test_packed_row_equals_documents_run_alone(rng):
     torch.manual_seed(int(rng.integers(1 << 30)))
     model = SpeechTextLM(ModelConfig(dim=32, n_layers=2, n_heads=4), VOCAB).eval()
     lengths = [5, 1, 9, 3]
@@ -67,8 +65,7 @@ def test_speech_rows_are_xavier_normal_and_text_rows_are_not():
     assert abs(speech.mean().item()) < 5 * xavier / math.sqrt(speech.numel())
 
 
-def test_target_modality_and_loss_split_add_up():
-    rng = np.random.default_rng()
+def test_target_modality_and_loss_split_add_up(rng):
     # Padding is never a target (its labels are -100), so labels stop below the pad id.
     labels = torch.tensor(rng.integers(0, VOCAB.pad, (2, 30)))
     labels[labels % 7 == 0] = IGNORE_INDEX
@@ -86,9 +83,8 @@ def test_target_modality_and_loss_split_add_up():
     assert parts.sums.sum().item() == pytest.approx(reference.item() * parts.counts.sum().item())
 
 
-def test_masked_targets_give_no_gradient():
+def test_masked_targets_give_no_gradient(rng):
     # Labels set to -100 (as loss_on masks them) must contribute zero gradient to the logits.
-    rng = np.random.default_rng()
     labels = torch.tensor(rng.integers(0, VOCAB.vocab_size, (1, 40)))
     audio = target_modality(labels, VOCAB) == int(Modality.AUDIO)
     assert audio.any() and (~audio).any()
@@ -101,10 +97,9 @@ def test_masked_targets_give_no_gradient():
 
 
 @pytest.mark.cuda
-def test_varlen_attention_on_gpu_matches_the_masked_cpu_path():
+def test_varlen_attention_on_gpu_matches_the_masked_cpu_path(rng):
     # On a GPU in bf16 with cu_seqlens the model runs flash varlen attention; the SDPA mask
     # path on the CPU in fp32 is the reference.
-    rng = np.random.default_rng()
     torch.manual_seed(int(rng.integers(1 << 30)))
     model = SpeechTextLM(ModelConfig(dim=64, n_layers=2, n_heads=4), VOCAB).eval()
     pos = random_position_ids(rng, 2, 64)

@@ -42,6 +42,8 @@ def _mutated(ragged, **changes):
 
 def test_ragged_batch_shapes_dtypes_and_values_are_checked(rng):
     ragged = random_ragged_batch(rng, batch_size=2, seq_len=8, empty_pieces=False)
+    while len(ragged.tokens) == 0:  # (a batch of padding only has no modality to damage)
+        ragged = random_ragged_batch(rng, batch_size=2, seq_len=8, empty_pieces=False)
     n, p = len(ragged.tokens), ragged.num_pieces
     cases = [
         (dict(modality=np.zeros((n, 0), np.int8)), "modality must be a 1-D array"),
@@ -54,6 +56,10 @@ def test_ragged_batch_shapes_dtypes_and_values_are_checked(rng):
         (dict(piece_length=ragged.piece_length[:-1]), f"piece_length has {p - 1} entries"),
         (dict(piece_next_label=np.zeros((p, 1), np.int64)), "piece_next_label must be a 1-D"),
         (dict(seq_len=2**40), "seq_len must be an int32 integer"),
+        # Found by tests/fuzz.py: a modality code outside Modality shifted the loss mask
+        # by a negative amount (undefined in C++).
+        (dict(modality=np.full(n, -1, np.int8)), r"modality has codes outside \[0, 3\]"),
+        (dict(modality=np.full(n, 8, np.int8)), r"modality has codes outside \[0, 3\]"),
         (dict(batch_size=2.0), "batch_size must be an int32 integer"),
     ]
     for changes, message in cases:
@@ -84,14 +90,19 @@ def test_document_arrays_with_a_narrowing_dtype_are_refused(rng):
 
 
 @pytest.mark.parametrize("time", [1e300, -1e300, np.inf, -np.inf, np.nan, 1e18, -1e-300])
-def test_turn_times_far_outside_give_frames_inside(rng, time):
+def test_odd_times_chunk_alike_with_frames_inside(rng, time):
+    """Found by tests/fuzz.py: a NaN word start made the C++ fine chunking group sentences
+    differently from the reference."""
     doc = random_speech_document(rng, num_turns=4)
     doc.turn_start = doc.turn_start.copy()
     doc.turn_end = doc.turn_end.copy()
+    doc.word_start = doc.word_start.copy()
     doc.turn_start[1] = time
     doc.turn_end[2] = time
+    if len(doc.word_start):
+        doc.word_start[rng.integers(len(doc.word_start))] = time
     for mode in ("coarse", "fine"):
-        chunking = ChunkingConfig(mode)
+        chunking = ChunkingConfig(mode, float(rng.uniform(0.5, 12.0)))  # splits long turns
         want, got = ref.chunk_document(doc, chunking), cpp.chunk_document(doc, chunking)
         np.testing.assert_array_equal(want.frame_begin, got.frame_begin)
         np.testing.assert_array_equal(want.frame_end, got.frame_end)

@@ -66,6 +66,10 @@ CASES = {
     "channels null": (lambda d: _source(d).update(channels=None), "not iterable"),
     "channels mixed": (lambda d: _source(d).update(channels=[0, "a"]), "not supported"),
     "channels ok": (lambda d: _source(d).update(channels=[0]), None),
+    # Found by tests/fuzz.py: a null channel_ids is absent to Lhotse, which then sorts the
+    # sources' channels.
+    "channel_ids null": (lambda d: (_source(d).update(channels=[None, {}]),
+                                    d["recording"].update(channel_ids=None)), "not supported"),
     "vocab str": (lambda d: d["custom"].update(speech_vocab_size="x"), "positive integer"),
     "vocab 2.5": (lambda d: d["custom"].update(speech_vocab_size=2.5), "positive integer"),
 }

@@ -93,7 +93,8 @@ bool split_turn(const SpeechDocView& doc, int64_t t, double max_dur, ChunkTable*
     int64_t sent_end = sent_begin + 1;
     while (sent_end < we && !doc.word_sentence_end[sent_end - 1]) ++sent_end;
     const double boundary_end = sent_end < we ? doc.word_start[sent_end] : doc.turn_end[t];
-    if (boundary_end - piece_start > max_dur) {
+    // Negated <=, as the rule is written: a NaN time closes the piece, as in the reference.
+    if (!(boundary_end - piece_start <= max_dur)) {
       const double cut = doc.word_start[sent_begin];
       out->push(piece_start, cut, spk, piece_word, sent_begin);
       piece_start = cut;

@@ -87,8 +87,8 @@ void skip_custom(Scanner& s) {
 }
 
 // A recording: Lhotse builds Recording and AudioSource objects from it (no transforms or
-// video here). Without "channel_ids" it sorts the sources' channels, which must then be
-// lists of numbers.
+// video here). Without "channel_ids" (or with a null one) it sorts the sources' channels,
+// which must then be lists of numbers.
 void skip_recording(Scanner& s) {
   constexpr std::string_view kFields[] = {"id", "sources", "sampling_rate", "num_samples",
                                           "duration", "channel_ids"};
@@ -100,6 +100,7 @@ void skip_recording(Scanner& s) {
     const std::string_view k = s.key();
     const auto at = std::find(std::begin(kFields), std::end(kFields), k);
     if (at == std::end(kFields)) unhandled("a field Lhotse does not take");
+    if (k == "channel_ids" && s.null()) continue;  // Lhotse reads a null as absent
     seen |= 1u << (at - std::begin(kFields));
     if (k != "sources") {
       s.skip_value();

@@ -2,7 +2,7 @@
 the C++ core (`spelangy._core_cpp`) and the CUDA kernel are held equal to, token for token.
 Semantics: docs/semantics.md."""
 
-from ..chunks import SpeechBuild, Chunks
+from ..chunks import Chunks, SpeechBuild
 from ..config import ChunkingConfig, SamplingConfig
 from ..documents import SpeechDocument
 from ..vocab import VocabLayout
