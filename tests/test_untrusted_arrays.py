@@ -78,7 +78,9 @@ def test_document_arrays_with_a_narrowing_dtype_are_refused(rng):
     doc = random_speech_document(rng, num_turns=3)
     for name, value in (("speech_tokens", np.full(5, 2**33, np.int64)),
                         ("text_tokens", doc.text_tokens.astype(np.float64)),
-                        ("turn_word_offsets", doc.turn_word_offsets.astype(np.float32))):
+                        ("turn_word_offsets", doc.turn_word_offsets.astype(np.float32)),
+                        # found by tests/fuzz.py: numpy casts bool to int64 "safely"
+                        ("word_token_offsets", doc.word_token_offsets.astype(bool))):
         bad = dataclasses.replace(doc, **{name: value}, key=doc.key)
         with pytest.raises(BadInputError, match=f"{name} must be .*got .*cut '{doc.cut_id}'"):
             cpp.build_speech_document(bad, ChunkingConfig(), SamplingConfig(), 0, 0, VOCAB)
@@ -109,3 +111,23 @@ def test_odd_times_chunk_alike_with_frames_inside(rng, time):
         frames = len(doc.speech_tokens)
         assert ((got.frame_begin >= 0) & (got.frame_begin <= got.frame_end)
                 & (got.frame_end <= frames)).all()
+
+
+@pytest.mark.parametrize("code", [2**31 - 1, 64, -2])
+def test_speech_codes_outside_the_vocabulary_are_refused(rng, code):
+    """Found by tests/fuzz.py: a code near 2**31 overflowed int32 once offset (undefined in
+    C++); any code outside [0, speech_vocab_size) would become another token's id."""
+    doc = random_speech_document(rng, num_turns=3)
+    while not len(doc.speech_tokens) or not doc.num_turns:
+        doc = random_speech_document(rng, num_turns=3)
+    doc.speech_tokens = np.full_like(doc.speech_tokens, code)
+    sampling = SamplingConfig(first_modality="audio")
+    for core in (cpp, ref):
+        try:
+            got = core.build_speech_document(doc, ChunkingConfig(), sampling, 0, 0, VOCAB)
+        except BadInputError as err:
+            assert "speech code of an audio chunk is outside" in str(err)
+            assert doc.cut_id in str(err)
+            continue
+        # No audio chunk reached a frame: nothing was emitted from the codes.
+        assert not (got.modality == 1).any()

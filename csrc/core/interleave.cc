@@ -7,19 +7,28 @@
 namespace spelangy {
 namespace {
 
-// Real speech frames of chunk i: frames without audio (kNoAudio) are never emitted.
-inline int64_t audio_frame_count(const SpeechDocView& doc, const ChunkSpans& c, int64_t i) {
+// Real speech frames of chunk i: frames without audio (kNoAudio) are never emitted. -1 when
+// a code is outside [0, speech_vocab_size) (and not kNoAudio): it would become another
+// token's id, or overflow int32 once offset.
+inline int64_t audio_frame_count(const SpeechDocView& doc, const ChunkSpans& c, int64_t i,
+                                 int32_t speech_vocab_size) {
   const int32_t* codes = doc.speech_tokens + c.frame_begin[i];
   const int64_t span = c.frame_end[i] - c.frame_begin[i];
   int64_t missing = 0;
-  // An int32 count, compare and subtract, vectorizes on any x86-64; blocks keep it from
-  // overflowing.
+  int32_t lowest = 0, highest = 0;
+  // One pass the compiler vectorizes (int32 counts and bounds, no early exit); blocks keep
+  // the count from overflowing.
   for (int64_t block = 0; block < span; block += int64_t{1} << 30) {
     const int64_t end = std::min(span, block + (int64_t{1} << 30));
     int32_t n = 0;
-    for (int64_t f = block; f < end; ++f) n += codes[f] == kNoAudio;
+    for (int64_t f = block; f < end; ++f) {
+      n += codes[f] == kNoAudio;
+      lowest = std::min(lowest, codes[f]);
+      highest = std::max(highest, codes[f]);
+    }
     missing += n;
   }
+  if (lowest < kNoAudio || highest >= speech_vocab_size) return -1;
   return span - missing;
 }
 
@@ -32,12 +41,12 @@ inline bool has_audio_frame(const SpeechDocView& doc, const ChunkSpans& c, int64
 }
 
 inline int64_t chunk_token_count(const SpeechDocView& doc, const ChunkSpans& c, int64_t i,
-                                 int8_t m) {
+                                 int8_t m, int32_t speech_vocab_size) {
   // Like the reference, any code other than text reads speech.
   if (m == kText) {
     return doc.word_token_offsets[c.word_end[i]] - doc.word_token_offsets[c.word_begin[i]];
   }
-  return audio_frame_count(doc, c, i);
+  return audio_frame_count(doc, c, i, speech_vocab_size);
 }
 
 }  // namespace
@@ -73,12 +82,16 @@ int64_t audio_chunks_to_text(const SpeechDocView& doc, const ChunkSpans& chunks,
 }
 
 int64_t interleaved_length(const SpeechDocView& doc, const ChunkSpans& chunks,
-                           const int8_t* chunk_modality, int64_t* chunk_tokens) {
+                           const int8_t* chunk_modality, const VocabIds& vocab,
+                           int64_t* chunk_tokens) {
+  const int32_t speech_vocab_size = vocab.bos - vocab.speech_offset;
   int64_t n = 2;  // BOS, EOS
   int8_t previous = -1;
   for (int64_t i = 0; i < chunks.num_chunks; ++i) {
     const int8_t m = chunk_modality[i];
-    const int64_t count = chunk_tokens[i] = chunk_token_count(doc, chunks, i, m);
+    const int64_t count = chunk_tokens[i] = chunk_token_count(doc, chunks, i, m,
+                                                              speech_vocab_size);
+    if (count < 0) return -1;
     if (count == 0) continue;
     n += count + (m != previous);
     previous = m;

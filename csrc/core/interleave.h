@@ -28,9 +28,11 @@ int64_t audio_chunks_to_text(const SpeechDocView& doc, const ChunkSpans& chunks,
 
 // Number of tokens interleave_speech writes: sized first so the output is allocated once.
 // Fills chunk_tokens[i] with the tokens chunk i emits in its modality (frames without audio,
-// kNoAudio, are not counted), which interleave_speech then reads.
+// kNoAudio, are not counted), which interleave_speech then reads. Returns -1 when an audio
+// chunk holds a code outside [0, speech_vocab_size) (speech_vocab_size = bos - speech_offset).
 int64_t interleaved_length(const SpeechDocView& doc, const ChunkSpans& chunks,
-                           const int8_t* chunk_modality, int64_t* chunk_tokens);
+                           const int8_t* chunk_modality, const VocabIds& vocab,
+                           int64_t* chunk_tokens);
 
 // Writes exactly interleaved_length(...) tokens and their modalities; frames without audio
 // are left out.

@@ -5,6 +5,9 @@
 
 namespace spelangy {
 
+const char* const kCodeOutsideVocab =
+    "a speech code of an audio chunk is outside [0, speech_vocab_size)";
+
 std::string build_speech_document(const SpeechDocView& doc, uint64_t doc_key,
                                   const ChunkingParams& chunking, const SamplingParams& sampling,
                                   uint64_t seed, uint64_t epoch, const VocabIds& vocab,
@@ -27,8 +30,9 @@ std::string build_speech_document(const SpeechDocView& doc, uint64_t doc_key,
   out->audio_chunks_as_text = audio_chunks_to_text(doc, spans, out->chunk_modality.data());
 
   out->chunk_tokens.resize(c.size());
-  const int64_t n = interleaved_length(doc, spans, out->chunk_modality.data(),
+  const int64_t n = interleaved_length(doc, spans, out->chunk_modality.data(), vocab,
                                        out->chunk_tokens.data());
+  if (n < 0) return kCodeOutsideVocab;
   out->tokens.resize(n);
   out->modality.resize(n);
   interleave_speech(doc, spans, out->chunk_modality.data(), out->chunk_tokens.data(), vocab,

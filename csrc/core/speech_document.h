@@ -28,6 +28,9 @@ struct SpeechDocumentOutput {
   int64_t audio_chunks_as_text = 0;  // audio chunks without a real frame, emitted as text
 };
 
+// The error of a document whose emitted speech codes are outside the vocabulary.
+extern const char* const kCodeOutsideVocab;
+
 // Fills `out`; returns "" on success, otherwise what is wrong with the document (then
 // `out` holds no tokens).
 std::string build_speech_document(const SpeechDocView& doc, uint64_t doc_key,

@@ -1,5 +1,6 @@
 // Bindings of speech and text interleaving.
 #include "core/interleave.h"
+#include "core/speech_document.h"
 
 #include <vector>
 
@@ -34,12 +35,16 @@ void PybindInterleave(py::module& m) {
           err = check_speech_document(v);
           if (err.empty()) err = check_chunk_spans(v, spans);
           if (err.empty()) {
-            const int64_t len = interleaved_length(v, spans, chunk_modality.data(),
+            const int64_t len = interleaved_length(v, spans, chunk_modality.data(), ids,
                                                    chunk_tokens.data());
-            tokens.resize(len);
-            modality.resize(len);
-            interleave_speech(v, spans, chunk_modality.data(), chunk_tokens.data(), ids,
-                              tokens.data(), modality.data());
+            if (len < 0) {
+              err = kCodeOutsideVocab;
+            } else {
+              tokens.resize(len);
+              modality.resize(len);
+              interleave_speech(v, spans, chunk_modality.data(), chunk_tokens.data(), ids,
+                                tokens.data(), modality.data());
+            }
           }
         }
         if (!err.empty()) throw py::value_error(err);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -35,8 +36,12 @@ Array<T> attr_array(const py::handle& obj, const char* name) {
   if (py::isinstance<py::array>(value)) {
     const py::dtype from = py::reinterpret_borrow<py::array>(value).dtype();
     const py::dtype to = py::dtype::of<T>();
-    if (!from.is(to) && !py::module_::import("numpy").attr("can_cast")(from, to, "safe")
-                             .template cast<bool>()) {
+    // Booleans only where the field is a flag (uint8): as counts or offsets they are a
+    // mistake, though numpy casts them safely.
+    const bool flag_ok = from.kind() != 'b' || std::is_same<T, uint8_t>::value;
+    if (!from.is(to) && !(flag_ok && py::module_::import("numpy")
+                                         .attr("can_cast")(from, to, "safe")
+                                         .template cast<bool>())) {
       throw py::value_error(std::string(name) + " must be " + std::string(py::str(to)) +
                             " (or a dtype that casts to it safely), got " +
                             std::string(py::str(from)));

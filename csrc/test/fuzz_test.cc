@@ -233,7 +233,9 @@ struct RandomDoc {
     }
     for (int64_t k = 0; k < tokens; ++k) text.push_back(static_cast<int32_t>(rng.below(100)));
     for (int64_t f = 0; f < frames; ++f) {
-      speech.push_back(rng.chance(0.2) ? kNoAudio : static_cast<int32_t>(rng.below(64)));
+      speech.push_back(rng.chance(0.2)     ? kNoAudio
+                       : rng.chance(0.001) ? static_cast<int32_t>(rng.next())  // any int32
+                                           : static_cast<int32_t>(rng.below(64)));
     }
     const double shifts[] = {0.08, 0.04, 0.0, -0.08, 1e-300,
                              std::numeric_limits<double>::quiet_NaN(), 1e300};
@@ -289,7 +291,9 @@ void fuzz_documents(int64_t iterations, Rng& rng) {
     }
     const ChunkSpans spans{wb.data(), we.data(), fb.data(), fe.data(), n};
     if (check_chunk_spans(doc.view, spans).empty()) {
-      const int64_t len = interleaved_length(doc.view, spans, modality.data(), counts.data());
+      const int64_t len = interleaved_length(doc.view, spans, modality.data(), vocab,
+                                             counts.data());
+      if (len < 0) continue;  // a code outside the vocabulary
       std::vector<int32_t> tokens(len);
       std::vector<int8_t> token_modality(len);
       interleave_speech(doc.view, spans, modality.data(), counts.data(), vocab, tokens.data(),

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..chunks import Chunks
 from ..documents import NO_AUDIO, SpeechDocument, TextDocument
+from ..errors import BadInputError
 from ..vocab import Modality, VocabLayout
 
 
@@ -38,7 +39,12 @@ def interleave_speech(
             piece = [int(t) for t in doc.text_tokens[lo:hi]]
             marker = vocab.text_marker
         else:
-            piece = [int(t) + vocab.speech_offset for t in _audio_codes(doc, chunks, c)]
+            codes = _audio_codes(doc, chunks, c)
+            if len(codes) and (codes.min() < 0 or codes.max() >= vocab.speech_vocab_size):
+                raise BadInputError("inconsistent document arrays: a speech code of an audio "
+                                    "chunk is outside [0, speech_vocab_size)",
+                                    cut_id=doc.cut_id)
+            piece = [int(t) + vocab.speech_offset for t in codes]
             marker = vocab.audio_marker
         if not piece:
             continue  # nothing to say in this modality: no marker, no switch
