@@ -81,7 +81,7 @@ class TextTokenizer:
 
     def encode_joined_words(self, joined: str) -> Tuple[np.ndarray, np.ndarray]:
         """`encode_words(joined.split(" "))` for words joined by single spaces, through the
-        word cache: only words not seen before go to SentencePiece (one batched call), and
+        word cache: only words not seen before go to SentencePiece, and
         C++ assembles the document's tokens and offsets from the cached ids."""
         cache = self.word_cache
         if cache is None:
@@ -89,7 +89,11 @@ class TextTokenizer:
         return cache.encode(joined, self._encode_each)
 
     def _encode_each(self, words: List[str]) -> Tuple[np.ndarray, np.ndarray]:
-        pieces = self._sp.EncodeAsIds(list(words))  # one call: SentencePiece loops in C++
+        # One call per word: a list in one call goes to SentencePiece's thread pool, which
+        # costs more than the encoding for the few new words of a document (and competes
+        # with DataLoader workers for the cores).
+        encode = self._sp.EncodeAsIds
+        pieces = [encode(w) for w in words]
         offsets = np.zeros(len(words) + 1, np.int64)
         np.cumsum([len(p) for p in pieces], out=offsets[1:])
         tokens = np.fromiter(chain.from_iterable(pieces), dtype=np.int32, count=offsets[-1])
