@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: set up what is missing, run the C++ unit tests of the core
-# library and a seeded fuzz campaign of it, then the default pytest suite (tests marked `slow` are left out; run them with
-# `.venv/bin/pytest -m slow`).
+# library and a seeded fuzz campaign of it, then the default pytest suite (tests marked
+# `slow` are left out; run them with `.venv/bin/pytest -m slow`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
