@@ -7,10 +7,11 @@ each item is in, and opens only the wanted shards' files where the sharding allo
 """
 from __future__ import annotations
 
+import glob
 import math
 import os
 from pathlib import Path
-from typing import Iterator, Optional, Tuple
+from typing import Generator, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -186,36 +187,95 @@ class SpeechTextSource:
 class TextSource:
     """Text-only documents.
 
-    A `.jsonl` / `.jsonl.gz` file holds one document per line, `{"text": ...}`, with an
+    `path` is one file, a list of files, or a glob pattern (`"text/*.jsonl.gz"`, files in
+    sorted order); the documents of several files are their documents, file after file. A
+    `.jsonl` / `.jsonl.gz` file holds one document per line, `{"text": ...}`, with an
     optional `"id"`. Any other file is plain UTF-8 text where a document is a block of
     non-blank lines, blocks separated by blank lines; the lines of a block are joined with
     single spaces (line breaks inside a paragraph are wrapping, not content). Document ids
-    are the JSON `"id"` when present, else `f"{name}:{index}"`, index being the line index
-    (JSONL) or the block index (text).
+    are the JSON `"id"` when present, else `f"{name}:{index}"` (one file) or
+    `f"{name}:{file}:{index}"` (several), index being the line index (JSONL) or the block
+    index (text) in its file. Sharding: document i of the files joined is in shard
+    i % num_shards (i counts JSONL lines, blank ones too, and text blocks).
     """
 
     def __init__(self, name: str, path, weight: float = 1.0):
         self.weight = _check_name_weight("TextSource", name, weight)
         self.name = name
-        self.path = check_path(path, f"TextSource {name!r}: text file")
-        if not is_remote(self.path) and Path(self.path).is_dir():
-            raise SpelangyError(f"TextSource {name!r}: {self.path} is a directory, expected a "
-                                f".jsonl, .jsonl.gz or text file")
-        self.kind = "jsonl" if self.path.endswith((".jsonl", ".jsonl.gz")) else "txt"
+        self.paths = tuple(self._resolve(path))
+        self.path = self.paths[0] if len(self.paths) == 1 else None
+
+    def _resolve(self, path) -> Iterator[str]:
+        what = f"TextSource {self.name!r}"
+        if isinstance(path, (list, tuple)):
+            if not path:
+                raise SpelangyError(f"{what}: the list of text files is empty")
+            items = list(path)
+        elif isinstance(path, (str, os.PathLike)) and not is_remote(os.fspath(path)) \
+                and glob.has_magic(os.fspath(path)):
+            items = sorted(glob.glob(os.fspath(path)))
+            if not items:
+                raise SpelangyError(f"{what}: no file matches {os.fspath(path)!r}")
+        else:
+            items = [path]
+        for item in items:
+            if not isinstance(item, (str, os.PathLike)):
+                raise SpelangyError(f"{what}: path must be a file, a list of files or a glob, "
+                                    f"got {type(item).__name__}")
+            checked = check_path(item, f"{what}: text file")
+            if not is_remote(checked) and Path(checked).is_dir():
+                raise SpelangyError(f"{what}: {checked} is a directory, expected a .jsonl, "
+                                    f".jsonl.gz or text file")
+            yield checked
 
     def __repr__(self) -> str:
-        return f"TextSource({self.name!r}, {self.path!r}, weight={self.weight})"
+        where = self.path if self.path is not None else list(self.paths)
+        return f"TextSource({self.name!r}, {where!r}, weight={self.weight})"
 
-    def iter_raw(self) -> Iterator[Tuple[int, object]]:
-        """`(index, raw)`: raw line bytes for JSONL (index = line number - 1); for text files
-        `(first_line_number, paragraph)` per block (index = block number)."""
-        if self.kind == "jsonl":
-            return iter_lines(self.path, self.name)
-        return enumerate(self._paragraphs())
+    @staticmethod
+    def _is_jsonl(path: str) -> bool:
+        return path.endswith((".jsonl", ".jsonl.gz"))
 
-    def _paragraphs(self) -> Iterator[Tuple[int, str]]:
+    def _file_items(self, path: str) -> Generator[Tuple[int, object], None, int]:
+        """`(index, raw)` of one file (raw line bytes for JSONL, index = line number - 1;
+        `(first_line_number, paragraph)` per block of a text file, index = block number);
+        returns the count of indices used."""
+        if self._is_jsonl(path):
+            return (yield from iter_lines(path, self.name))
+        count = 0
+        for count, block in enumerate(self._paragraphs(path), start=1):
+            yield count - 1, block
+        return count
+
+    def iter_raw(self) -> Iterator[Tuple[object, object]]:
+        """`(index, raw)` in file order: the index of one file's item, or `(file number,
+        index)` for several files."""
+        if len(self.paths) == 1:
+            return self._file_items(self.paths[0])
+        return (((file, index), raw) for file, path in enumerate(self.paths)
+                for index, raw in self._file_items(path))
+
+    def iter_sharded(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
+        """`(shard, index, raw)`: document i of the files joined is in shard i % num_shards."""
+        if len(self.paths) == 1:
+            return ((index % num_shards, index, raw) for index, raw in self.iter_raw())
+        return self._joined(num_shards)
+
+    def _joined(self, num_shards: int) -> Iterator[tuple]:
+        offset = 0  # indices used by the earlier files
+        for file, path in enumerate(self.paths):
+            items = self._file_items(path)
+            while True:
+                try:
+                    index, raw = next(items)
+                except StopIteration as end:
+                    offset += end.value
+                    break
+                yield (offset + index) % num_shards, (file, index), raw
+
+    def _paragraphs(self, path: str) -> Iterator[Tuple[int, str]]:
         block, first = [], 0
-        for index, line in iter_lines(self.path, self.name):
+        for index, line in iter_lines(path, self.name):
             if block and index != last + 1:
                 yield first, " ".join(block)
                 block = []
@@ -226,27 +286,28 @@ class TextSource:
                 block.append(line.decode("utf-8").strip())
             except UnicodeDecodeError as exc:
                 raise BadInputError(f"not UTF-8 text at line {index + 1}: {exc}",
-                                    source=self.name, path=self.path) from exc
+                                    source=self.name, path=path) from exc
         if block:
             yield first, " ".join(block)
 
-    def to_document(self, index: int, raw, text_tokenizer) -> TextDocument:
-        if self.kind == "txt":
-            line, text = raw
-            doc_id = f"{self.name}:{index}"
-            where = Where(self.name, self.path, line)
+    def to_document(self, index, raw, text_tokenizer) -> TextDocument:
+        file, item = index if isinstance(index, tuple) else (0, index)
+        path = self.paths[file]
+        doc_id = f"{self.name}:{item}" if len(self.paths) == 1 else f"{self.name}:{file}:{item}"
+        if self._is_jsonl(path):
+            doc_id, text, where = self._parse_line(path, item, raw, doc_id)
         else:
-            doc_id, text, where = self._parse_line(index, raw)
+            line, text = raw
+            where = Where(self.name, path, line)
         if not text.strip():
             raise where.error("empty text", doc_id)
         tokens = np.asarray(text_tokenizer.encode(text), dtype=np.int32)
         return TextDocument(doc_id=doc_id, text_tokens=tokens)
 
-    def _parse_line(self, index: int, raw: bytes):
+    def _parse_line(self, path: str, index: int, raw: bytes, doc_id: str):
         import orjson
 
-        where = Where(self.name, self.path, index + 1)
-        doc_id = f"{self.name}:{index}"
+        where = Where(self.name, path, index + 1)
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:

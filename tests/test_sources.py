@@ -8,7 +8,7 @@ import pytest
 from data_utils import LEXICON, export_shar, make_tiny_corpus, random_text, write_text_jsonl
 
 from spelangy.documents import SpeechDocument
-from spelangy.errors import SpelangyError
+from spelangy.errors import BadInputError, SpelangyError
 from spelangy.sources import SpeechTextSource, TextSource
 from spelangy.text_tokenizer import TextTokenizer
 
@@ -133,6 +133,48 @@ def test_text_source_plain_text_paragraphs(corpus, tmp_path):
     docs = list(src.documents(tok))
     assert [d.doc_id for d in docs] == ["book:0", "book:1", "book:2"]
     assert docs[0].text_tokens.tolist() == tok.encode("First line of one paragraph here.")
+
+
+def test_text_source_of_several_files_and_globs(corpus, tmp_path, rng):
+    """A list or a glob reads the files one after the other; ids name the file; the
+    documents of the files joined are sharded exactly once (document i in shard i % n,
+    blank JSONL lines counted)."""
+    _, tok, _ = corpus
+    texts = [random_text(rng, int(rng.integers(1, 4))) for _ in range(int(rng.integers(9, 20)))]
+    cut = sorted(rng.choice(range(1, len(texts)), 2, replace=False).tolist())
+    parts = [texts[:cut[0]], texts[cut[0]:cut[1]], texts[cut[1]:]]
+    paths = [write_text_jsonl(tmp_path / "t.0.jsonl.gz", parts[0]),
+             tmp_path / "t.1.txt", write_text_jsonl(tmp_path / "t.2.jsonl", parts[2])]
+    paths[1].write_text("".join(t + "\n\n" for t in parts[1]))
+    with open(paths[2], "ab") as f:  # a blank line: it is counted, not a document
+        f.write(b"\n")
+    listed, globbed = TextSource("web", paths), TextSource("web", str(tmp_path / "t.*"))
+    assert globbed.paths == tuple(map(str, paths))
+    docs = list(listed.documents(tok))
+    assert [d.text_tokens.tolist() for d in docs] == [tok.encode(t) for t in texts]
+    assert docs[0].doc_id == "web:0:0" and docs[-1].doc_id == f"web:2:{len(parts[2]) - 1}"
+    assert [(d.doc_id, d.text_tokens.tolist()) for d in globbed.documents(tok)] == \
+        [(d.doc_id, d.text_tokens.tolist()) for d in docs]
+    for num_shards in (1, 2, 3):
+        seen = [(shard, d.doc_id) for shard, index, raw in listed.iter_sharded(num_shards, None)
+                for d in [listed.to_document(index, raw, tok)]]
+        assert [doc_id for _, doc_id in seen] == [d.doc_id for d in docs]
+        assert [shard for shard, _ in seen] == [i % num_shards for i in range(len(docs))]
+    # Through the loader: two ranks deliver every document of the files once.
+    from spelangy import InterleavedDataset, PackingConfig
+
+    starts = [r.cut_id for rank in range(2) for batch in InterleavedDataset(
+        [listed], tok, packing=PackingConfig(seq_len=64, batch_size=2), num_epochs=1,
+        rank=rank, world_size=2) for row in batch.receipts for r in row if r.start == 0]
+    assert sorted(starts) == sorted(d.doc_id for d in docs)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "fine"}\n{"text": 5}\n')
+    with pytest.raises(BadInputError, match=f"line 2 .*file {bad}.*'web:1:1'"):
+        list(TextSource("web", [paths[0], bad]).documents(tok))
+    with pytest.raises(SpelangyError, match="no file matches"):
+        TextSource("web", str(tmp_path / "none-*.jsonl"))
+    with pytest.raises(SpelangyError, match="list of text files is empty"):
+        TextSource("web", [])
 
 
 @pytest.mark.parametrize("weight", [0, -1.0, float("nan"), float("inf"), "x"])
