@@ -38,6 +38,20 @@ def _check_name_weight(kind: str, name, weight) -> float:
     return weight
 
 
+def _file_paths(items, what: str, noun: str, rule: str) -> Tuple[str, ...]:
+    """`items` as paths of existing files (or URLs and pipe: commands, never stat'ed), or an
+    error that names `what` and says `rule`."""
+    paths = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            raise SpelangyError(f"{what}: {rule}; got {type(item).__name__}")
+        path = check_path(item, f"{what}: {noun}")
+        if not is_remote(path) and Path(path).is_dir():
+            raise SpelangyError(f"{what}: {rule}; {path} is a directory")
+        paths.append(path)
+    return tuple(paths)
+
+
 class SpeechTextSource:
     """Speech-text documents from Lhotse cuts: one cut is one document.
 
@@ -99,17 +113,9 @@ class SpeechTextSource:
         what = f"SpeechTextSource {self.name!r}"
         if not cuts:
             raise SpelangyError(f"{what}: the list of cuts manifests is empty")
-        paths = []
-        for item in cuts:
-            if not isinstance(item, (str, os.PathLike)):
-                raise SpelangyError(f"{what}: cuts must be a manifest path or a list of manifest "
-                                    f"paths, got a list holding {type(item).__name__}")
-            path = check_path(item, f"{what}: cuts manifest")
-            if not is_remote(path) and Path(path).is_dir():
-                raise SpelangyError(f"{what}: a list of cuts may hold only manifest files, "
-                                    f"{path} is a directory")
-            paths.append(path)
-        self.kind, self.paths = "jsonl", tuple(paths)
+        paths = _file_paths(cuts, what, "cuts manifest", "a list of cuts may hold only "
+                            "manifest files (a Shar directory is given alone)")
+        self.kind, self.paths = "jsonl", paths
         self.path = paths[0] if len(paths) == 1 else None  # one file: as the single path
 
     def __repr__(self) -> str:
@@ -202,10 +208,10 @@ class TextSource:
     def __init__(self, name: str, path, weight: float = 1.0):
         self.weight = _check_name_weight("TextSource", name, weight)
         self.name = name
-        self.paths = tuple(self._resolve(path))
+        self.paths = self._resolve(path)
         self.path = self.paths[0] if len(self.paths) == 1 else None
 
-    def _resolve(self, path) -> Iterator[str]:
+    def _resolve(self, path) -> Tuple[str, ...]:
         what = f"TextSource {self.name!r}"
         if isinstance(path, (list, tuple)):
             if not path:
@@ -218,15 +224,8 @@ class TextSource:
                 raise SpelangyError(f"{what}: no file matches {os.fspath(path)!r}")
         else:
             items = [path]
-        for item in items:
-            if not isinstance(item, (str, os.PathLike)):
-                raise SpelangyError(f"{what}: path must be a file, a list of files or a glob, "
-                                    f"got {type(item).__name__}")
-            checked = check_path(item, f"{what}: text file")
-            if not is_remote(checked) and Path(checked).is_dir():
-                raise SpelangyError(f"{what}: {checked} is a directory, expected a .jsonl, "
-                                    f".jsonl.gz or text file")
-            yield checked
+        return _file_paths(items, what, "text file", "path must be a .jsonl, .jsonl.gz or text "
+                           "file, a list of them or a glob")
 
     def __repr__(self) -> str:
         where = self.path if self.path is not None else list(self.paths)

@@ -210,9 +210,10 @@ def test_settings_and_lists_that_are_refused(corpus, tmp_path):
     shar = tmp_path / "shar"  # what makes a directory a Shar directory to a source
     shar.mkdir()
     (shar / "cuts.000000.jsonl.gz").write_bytes(cuts.read_bytes())
-    with pytest.raises(SpelangyError, match=re.escape(f"only manifest files, {shar} is a dir")):
+    with pytest.raises(SpelangyError, match=re.escape(f"only manifest files (a Shar directory is "
+                                                      f"given alone); {shar} is a dir")):
         SpeechTextSource("s", [cuts, shar])
-    with pytest.raises(SpelangyError, match="got a list holding int"):
+    with pytest.raises(SpelangyError, match=re.escape("given alone); got int")):
         SpeechTextSource("s", (cuts, 3))
 
 

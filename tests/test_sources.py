@@ -190,7 +190,7 @@ def test_missing_paths_and_wrong_kinds(tmp_path):
         TextSource("t", tmp_path / "no.txt")
     with pytest.raises(SpelangyError, match="not a Lhotse Shar directory"):
         SpeechTextSource("s", tmp_path)
-    with pytest.raises(SpelangyError, match="must be a manifest path"):
+    with pytest.raises(SpelangyError, match="may hold only manifest files.*got int"):
         SpeechTextSource("s", [1, 2])
     with pytest.raises(SpelangyError, match="SentencePiece model not found"):
         TextTokenizer(tmp_path / "none.model")
