@@ -21,6 +21,7 @@ from .reading.files import check_path, is_list_manifest, is_remote, iter_documen
 from .reading.lhotse_reader import cut_from_line, cut_to_document
 from .reading.reader import READERS, line_to_document
 from .reading.shar import iter_shar, shar_fields
+from .prepared.format import is_prepared
 from .reading.sharding import SHARD_BY, check_enough_files, iter_files, iter_sharded
 
 MEMORY = "<memory>"
@@ -36,6 +37,22 @@ def _check_name_weight(kind: str, name, weight) -> float:
     if not (weight > 0 and math.isfinite(weight)):
         raise SpelangyError(f"{kind} {name!r}: weight must be positive and finite, got {weight}")
     return weight
+
+
+def open_prepared(directory, kind: str, what: str):
+    from .prepared.corpus import PreparedCorpus
+
+    corpus = PreparedCorpus(directory)
+    if corpus.kind != kind:
+        raise SpelangyError(f"{what}: {os.fspath(directory)} is a prepared corpus of "
+                            f"{corpus.kind} documents, not {kind}")
+    return corpus
+
+
+def prepared_document(corpus, index: int, text_tokenizer, source_name: str):
+    """Document `index` of a prepared corpus, whose tokenizer must be `text_tokenizer`."""
+    corpus.check_tokenizer(text_tokenizer)
+    return corpus.document(index, source_name)
 
 
 def _file_paths(items, what: str, noun: str, rule: str) -> Tuple[str, ...]:
@@ -91,6 +108,8 @@ class SpeechTextSource:
         self._units = None  # per file: "line" for JSONL, "item" for list manifests
         if isinstance(cuts, (list, tuple)):
             self._init_manifests(cuts)
+        elif isinstance(cuts, (str, os.PathLike)) and is_prepared(cuts):
+            self._init_prepared(cuts)
         elif isinstance(cuts, (str, os.PathLike)):
             self.path = check_path(cuts, f"SpeechTextSource {name!r}: cuts manifest")
             self.kind = "shar" if not is_remote(self.path) and Path(self.path).is_dir() else "jsonl"
@@ -108,6 +127,14 @@ class SpeechTextSource:
                     f"got {type(cuts).__name__}")
             self.path, self.kind, self._cuts = MEMORY, "memory", cuts
             self.paths = (MEMORY,)
+
+    def _init_prepared(self, directory) -> None:
+        self.path, self.kind = os.fspath(directory), "prepared"
+        self.paths = (self.path,)
+        self._corpus = open_prepared(directory, "speech", f"SpeechTextSource {self.name!r}")
+        if self.shard_by == "file":
+            raise SpelangyError(f"SpeechTextSource {self.name!r}: a prepared corpus is sharded "
+                                f"by document; leave shard_by at 'document'")
 
     def _init_manifests(self, cuts) -> None:
         what = f"SpeechTextSource {self.name!r}"
@@ -133,6 +160,8 @@ class SpeechTextSource:
             return iter_files(self.paths, self.name)
         if self.kind == "shar":
             return enumerate(iter_shar(self.path))
+        if self.kind == "prepared":
+            return ((i, None) for i in range(len(self._corpus)))
         return enumerate(self._cuts)
 
     def iter_sharded(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
@@ -162,6 +191,8 @@ class SpeechTextSource:
         return Where(self.name, self.paths[file], line + 1, self._units[file])
 
     def to_document(self, index, raw, text_tokenizer) -> SpeechDocument:
+        if self.kind == "prepared":
+            return prepared_document(self._corpus, index, text_tokenizer, self.name)
         if self.kind == "jsonl":
             return line_to_document(raw, text_tokenizer, self._where(index),
                                     self.speech_tokenizer, self.reader)
@@ -178,6 +209,8 @@ class SpeechTextSource:
         that has one), else the speech tokenizer's."""
         from .reading.speech_tokens import audible_tracks
 
+        if self.kind == "prepared":
+            return self._corpus.meta["speech_vocab_size"]
         for index, raw in self.iter_raw():
             cut = cut_from_line(raw, self._where(index)) if self.kind == "jsonl" else raw
             for part, _ in audible_tracks(cut):
@@ -208,7 +241,12 @@ class TextSource:
     def __init__(self, name: str, path, weight: float = 1.0):
         self.weight = _check_name_weight("TextSource", name, weight)
         self.name = name
-        self.paths = self._resolve(path)
+        self._corpus = None
+        if isinstance(path, (str, os.PathLike)) and is_prepared(path):
+            self._corpus = open_prepared(path, "text", f"TextSource {name!r}")
+            self.paths = (os.fspath(path),)
+        else:
+            self.paths = self._resolve(path)
         self.path = self.paths[0] if len(self.paths) == 1 else None
 
     def _resolve(self, path) -> Tuple[str, ...]:
@@ -249,6 +287,8 @@ class TextSource:
     def iter_raw(self) -> Iterator[Tuple[object, object]]:
         """`(index, raw)` in file order: the index of one file's item, or `(file number,
         index)` for several files."""
+        if self._corpus is not None:
+            return ((i, None) for i in range(len(self._corpus)))
         if len(self.paths) == 1:
             return self._file_items(self.paths[0])
         return (((file, index), raw) for file, path in enumerate(self.paths)
@@ -272,6 +312,11 @@ class TextSource:
                     break
                 yield (offset + index) % num_shards, (file, index), raw
 
+    def id_suffix(self, index) -> str:
+        """What follows `name:` in the id of a document without its own: its index in its
+        file, after the file's number when there are several files."""
+        return f"{index[0]}:{index[1]}" if isinstance(index, tuple) else str(index)
+
     def _paragraphs(self, path: str) -> Iterator[Tuple[int, str]]:
         block, first = [], 0
         for index, line in iter_lines(path, self.name):
@@ -290,9 +335,11 @@ class TextSource:
             yield first, " ".join(block)
 
     def to_document(self, index, raw, text_tokenizer) -> TextDocument:
+        if self._corpus is not None:
+            return prepared_document(self._corpus, index, text_tokenizer, self.name)
         file, item = index if isinstance(index, tuple) else (0, index)
         path = self.paths[file]
-        doc_id = f"{self.name}:{item}" if len(self.paths) == 1 else f"{self.name}:{file}:{item}"
+        doc_id = f"{self.name}:{self.id_suffix(index)}"
         if self._is_jsonl(path):
             doc_id, text, where = self._parse_line(path, item, raw, doc_id)
         else:

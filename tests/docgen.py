@@ -22,8 +22,12 @@ and a failure can be replayed from its seed:
         The same packing over given (cut_id, tokens, modality) documents, e.g. real
         interleaved documents; rows left when the documents run out are padding.
     TEST_VOCAB: the VocabLayout that random_ragged_batch's tokens live in.
+    assert_same_documents(a, b): two lists of documents equal field by field (arrays with
+        their dtypes).
 """
 from __future__ import annotations
+
+import dataclasses
 
 from typing import Iterator, Optional, Tuple
 
@@ -261,3 +265,14 @@ def pack_documents(
         loss_mask_bits=bits,
         receipts=receipts,
     )
+
+
+def assert_same_documents(a, b) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        for f in dataclasses.fields(x):
+            u, v = getattr(x, f.name), getattr(y, f.name)
+            if isinstance(u, np.ndarray):
+                assert u.dtype == v.dtype and np.array_equal(u, v), f.name
+            else:
+                assert u == v, f.name

@@ -17,6 +17,7 @@ def _register():
     from .bench import bench_cmd; main.add_command(bench_cmd)  # noqa: E702
     from .prepare import prepare_cmd; main.add_command(prepare_cmd)  # noqa: E702
     from .stats import stats_cmd; main.add_command(stats_cmd)  # noqa: E702
+    from .index import index_cmd; main.add_command(index_cmd)  # noqa: E702
 
 
 _register()

@@ -1,0 +1,104 @@
+# Reads a prepared corpus: documents as views into memory-mapped columns, one at a time.
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict, Optional
+
+import numpy as np
+
+from ..documents import SpeechDocument, TextDocument
+from ..errors import SpelangyError
+from .format import open_columns, read_meta, tokenizer_fingerprint
+
+
+class PreparedCorpus:
+    """The documents of a prepared directory. Opening reads meta.json only; the columns are
+    memory-mapped on first use, in each process (a corpus pickles as its path), so workers
+    share the page cache and hold no copy."""
+
+    def __init__(self, directory):
+        self.directory = Path(os.fspath(directory))
+        self.meta = read_meta(self.directory)
+        self.kind = self.meta["kind"]
+        self._columns: Optional[Dict[str, np.ndarray]] = None
+        self._checked = None  # the tokenizer last found to match
+
+    def __getstate__(self):
+        return {"directory": self.directory, "meta": self.meta, "kind": self.kind}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _columns=None, _checked=None)
+
+    def __len__(self) -> int:
+        return int(self.meta["documents"])
+
+    @property
+    def columns(self) -> Dict[str, np.ndarray]:
+        if self._columns is None:
+            self._columns = open_columns(self.directory, self.meta)
+        return self._columns
+
+    def check_tokenizer(self, text_tokenizer) -> None:
+        """An error unless `text_tokenizer` is the one the corpus was built with (checked once
+        per tokenizer object)."""
+        if text_tokenizer is self._checked:
+            return
+        built = self.meta["tokenizer"]["sha256"]
+        given = tokenizer_fingerprint(text_tokenizer)
+        if given != built:
+            raise SpelangyError(
+                f"prepared corpus {self.directory} was built with another SentencePiece model "
+                f"(sha256 {built[:12]}..., this loader's {text_tokenizer.path} is "
+                f"{given[:12]}...): its text token ids would mean other words; rebuild it "
+                f"with `spelangy index --text-tokenizer {text_tokenizer.path}`")
+        self._checked = text_tokenizer
+
+    def _range(self, name: str, i: int, rows: str) -> slice:
+        end = self.columns[name]
+        begin, stop = (int(end[i - 1]) if i else 0), int(end[i])
+        if not 0 <= begin <= stop <= len(self.columns[rows]):
+            raise SpelangyError(f"prepared corpus {self.directory}: document {i} has rows "
+                                f"[{begin}, {stop}) of {rows}, which has "
+                                f"{len(self.columns[rows])}: a damaged build")
+        return slice(begin, stop)
+
+    def document(self, i: int, source_name: str):
+        """Document i; a text document without an id of its own is named after the reading
+        source, as the source reading the text files names it."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"document {i} of a corpus of {len(self)}")
+        c = self.columns
+        doc_id = bytes(c["doc_ids"][self._range("doc_id_end", i, "doc_ids")]).decode("utf-8")
+        text = c["text_tokens"][self._range("doc_text_end", i, "text_tokens")]
+        if self.kind == "text":
+            if c["doc_id_named"][i]:
+                doc_id = f"{source_name}:{doc_id}"
+            return TextDocument(doc_id=doc_id, text_tokens=text)
+        turns = self._range("doc_turn_end", i, "turn_start")
+        words = self._range("doc_word_end", i, "word_start")
+        return SpeechDocument(
+            cut_id=doc_id,
+            turn_start=c["turn_start"][turns],
+            turn_end=c["turn_end"][turns],
+            turn_speaker=c["turn_speaker"][turns],
+            turn_word_offsets=_offsets(c["turn_word_end"][turns]),
+            turn_aligned=c["turn_aligned"][turns],
+            word_start=c["word_start"][words],
+            word_end=c["word_end"][words],
+            word_sentence_end=c["word_sentence_end"][words],
+            word_token_offsets=_offsets(c["word_text_end"][words]),
+            text_tokens=text,
+            speech_tokens=c["speech_tokens"][self._range("doc_frame_end", i, "speech_tokens")],
+            frame_shift=float(c["doc_frame_shift"][i]),
+            duration=float(c["doc_duration"][i]),
+            words_outside_cut=int(c["doc_words_outside_cut"][i]),
+        )
+
+
+def _offsets(ends: np.ndarray) -> np.ndarray:
+    """A document's local offsets [n + 1] from the ends of its n rows."""
+    out = np.empty(len(ends) + 1, np.int64)
+    out[0] = 0
+    out[1:] = ends
+    return out

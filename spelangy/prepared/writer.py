@@ -1,0 +1,94 @@
+# Writes documents into a prepared corpus, streaming: memory does not grow with the corpus.
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Dict, Optional
+
+import numpy as np
+
+from ..documents import SpeechDocument, TextDocument
+from ..errors import SpelangyError
+from .format import COLUMNS, FORMAT, META, VERSION
+
+
+class PreparedWriter:
+    """Appends documents of one kind to the column files of `directory`; `close(meta)`
+    writes meta.json last, so a build that stops half-way leaves no readable corpus."""
+
+    def __init__(self, directory, kind: str):
+        self.directory = Path(os.fspath(directory))
+        if (self.directory / META).exists():
+            raise SpelangyError(f"{self.directory} already holds a prepared corpus; choose an "
+                                f"empty --output-dir")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.kind = kind
+        self.dtypes = COLUMNS[kind]
+        self.files = {name: open(self.directory / f"{name}.bin", "wb") for name in self.dtypes}
+        self.lengths: Dict[str, int] = dict.fromkeys(self.dtypes, 0)
+        self.documents = 0
+
+    def _append(self, name: str, values) -> None:
+        array = np.ascontiguousarray(values, dtype=self.dtypes[name])
+        self.files[name].write(array.tobytes())
+        self.lengths[name] += len(array)
+
+    def _end(self, name: str, rows: str) -> None:
+        self._append(name, [self.lengths[rows]])
+
+    def _add_id(self, doc_id: str) -> None:
+        self._append("doc_ids", np.frombuffer(doc_id.encode("utf-8"), np.uint8))
+        self._end("doc_id_end", "doc_ids")
+
+    def add(self, doc, id_suffix: Optional[str] = None) -> None:
+        """Appends `doc`; a text document without an id of its own gives `id_suffix`
+        instead (see format.COLUMNS)."""
+        if self.kind == "speech":
+            if not isinstance(doc, SpeechDocument):
+                raise SpelangyError(f"a speech corpus takes SpeechDocuments, got "
+                                    f"{type(doc).__name__}")
+            self._add_speech(doc)
+        else:
+            if not isinstance(doc, TextDocument):
+                raise SpelangyError(f"a text corpus takes TextDocuments, got {type(doc).__name__}")
+            self._add_id(doc.doc_id if id_suffix is None else id_suffix)
+            self._append("doc_id_named", [id_suffix is not None])
+            self._append("text_tokens", doc.text_tokens)
+            self._end("doc_text_end", "text_tokens")
+        self.documents += 1
+
+    def _add_speech(self, doc: SpeechDocument) -> None:
+        self._add_id(doc.cut_id)
+        self._append("turn_start", doc.turn_start)
+        self._append("turn_end", doc.turn_end)
+        self._append("turn_speaker", doc.turn_speaker)
+        self._append("turn_aligned", doc.turn_aligned)
+        self._append("turn_word_end", doc.turn_word_offsets[1:])
+        self._append("word_start", doc.word_start)
+        self._append("word_end", doc.word_end)
+        self._append("word_sentence_end", doc.word_sentence_end)
+        self._append("word_text_end", doc.word_token_offsets[1:])
+        self._append("text_tokens", doc.text_tokens)
+        self._append("speech_tokens", doc.speech_tokens)
+        for name, rows in (("doc_turn_end", "turn_start"), ("doc_word_end", "word_start"),
+                           ("doc_text_end", "text_tokens"), ("doc_frame_end", "speech_tokens")):
+            self._end(name, rows)
+        self._append("doc_duration", [doc.duration])
+        self._append("doc_frame_shift", [doc.frame_shift])
+        self._append("doc_words_outside_cut", [doc.words_outside_cut])
+
+    def abort(self) -> None:
+        """Closes the files of a build that failed: without meta.json nothing reads them."""
+        for f in self.files.values():
+            f.close()
+
+    def close(self, meta: dict) -> dict:
+        for f in self.files.values():
+            f.close()
+        meta = {"format": FORMAT, "version": VERSION, "kind": self.kind,
+                "documents": self.documents, "columns": self.lengths, **meta}
+        tmp = self.directory / (META + ".tmp")
+        tmp.write_text(json.dumps(meta, indent=1))
+        tmp.replace(self.directory / META)
+        return meta

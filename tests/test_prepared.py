@@ -1,0 +1,132 @@
+# Prepared corpora (`spelangy index`): the same documents and batches as the manifests they
+# come from, clear errors for a wrong tokenizer, version or a damaged build.
+import gzip
+import itertools
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from data_utils import make_tiny_corpus, random_text, train_tiny_spm, write_text_jsonl
+from docgen import assert_same_documents
+from torch.utils.data import DataLoader
+
+from spelangy import InterleavedDataset, PackingConfig
+from spelangy.errors import SpelangyError
+from spelangy.prepared.build import build_index
+from spelangy.sources import SpeechTextSource, TextSource
+from spelangy.text_tokenizer import TextTokenizer
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("prepared")
+    cuts, spm = make_tiny_corpus(root, num_docs=7, aligned=0.7, seed=4)
+    rng = np.random.default_rng(4)
+    text = write_text_jsonl(root / "text.jsonl.gz", [random_text(rng, 3) for _ in range(9)])
+    tok = TextTokenizer(spm)
+    build_index([cuts], root / "speech-index", tok, progress=False)
+    build_index([text], root / "text-index", tok, progress=False)
+    return root, cuts, text, tok
+
+
+def test_prepared_documents_equal_the_manifests(corpus):
+    root, cuts, text, tok = corpus
+    assert_same_documents(list(SpeechTextSource("s", cuts).documents(tok)),
+                          list(SpeechTextSource("s", root / "speech-index").documents(tok)))
+    assert_same_documents(list(TextSource("t", text).documents(tok)),
+                          list(TextSource("t", root / "text-index").documents(tok)))
+    meta = json.loads((root / "speech-index" / "meta.json").read_text())
+    assert meta["documents"] == 7 and meta["speech_vocab_size"] == 64
+    assert meta["frame_shifts"] == [0.08] and meta["skipped"]["count"] == 0
+    source = SpeechTextSource("s", root / "speech-index")
+    assert len(pickle.dumps(source)) < 2000  # the path and meta, never the columns
+    assert source.speech_vocab_size() == 64
+
+
+def batches(sources, tok, num_workers, **kwargs):
+    ds = InterleavedDataset(sources, tok, packing=PackingConfig(seq_len=96, batch_size=2),
+                            num_epochs=2, seed=5, **kwargs)
+    return list(DataLoader(ds, batch_size=None, num_workers=num_workers))
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_prepared_batches_equal_the_manifest_batches(corpus, num_workers):
+    root, cuts, text, tok = corpus
+    for rank, world_size in ((0, 1), (1, 2)):
+        manifest = batches([SpeechTextSource("s", cuts, weight=0.5),
+                            TextSource("t", text, weight=0.5)], tok, num_workers,
+                           rank=rank, world_size=world_size)
+        prepared = batches([SpeechTextSource("s", root / "speech-index", weight=0.5),
+                            TextSource("t", root / "text-index", weight=0.5)], tok,
+                           num_workers, rank=rank, world_size=world_size)
+        assert len(manifest) == len(prepared) > 2
+        for a, b in zip(manifest, prepared):
+            assert a.receipts == b.receipts
+            for name in ("tokens", "labels", "position_ids", "modality", "cu_seqlens"):
+                assert torch.equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_bad_documents_are_skipped_and_recorded(corpus, tmp_path):
+    root, cuts, _, tok = corpus
+    with gzip.open(cuts, "rb") as f:
+        lines = f.readlines()
+    data = json.loads(lines[2])
+    data["supervisions"][0]["text"] = " "
+    lines[2] = json.dumps(data).encode() + b"\n"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"".join(lines))
+    with pytest.raises(SpelangyError, match="empty transcript.*line 3"):
+        build_index([bad], tmp_path / "strict", tok, progress=False)
+    meta = build_index([bad], tmp_path / "lenient", tok, on_bad_input="skip", progress=False)
+    assert meta["documents"] == 6 and meta["skipped"]["count"] == 1
+    assert "empty transcript" in meta["skipped"]["examples"][0]
+    assert [d.cut_id for d in SpeechTextSource("s", tmp_path / "lenient").documents(tok)] == \
+        [f"tiny-{i:03d}" for i in range(7) if i != 2]
+
+
+def test_another_tokenizer_a_damaged_build_and_a_new_version_are_refused(corpus, tmp_path):
+    import shutil
+
+    root, cuts, _, tok = corpus
+    other = TextTokenizer(train_tiny_spm(["some other text entirely"] * 20, tmp_path / "o.model",
+                                         30))
+    with pytest.raises(SpelangyError, match="built with another SentencePiece model"):
+        next(SpeechTextSource("s", root / "speech-index").documents(other))
+    damaged = tmp_path / "damaged"
+    shutil.copytree(root / "speech-index", damaged)
+    with open(damaged / "speech_tokens.bin", "r+b") as f:
+        f.truncate(10)
+    with pytest.raises(SpelangyError, match="column speech_tokens.bin has 10 bytes.*truncated"):
+        next(SpeechTextSource("s", damaged).documents(tok))
+    newer = tmp_path / "newer"
+    shutil.copytree(root / "speech-index", newer)
+    meta = json.loads((newer / "meta.json").read_text())
+    (newer / "meta.json").write_text(json.dumps({**meta, "version": 99}))
+    with pytest.raises(SpelangyError, match="format version 99.*spelangy index"):
+        SpeechTextSource("s", newer)
+    with pytest.raises(SpelangyError, match="prepared corpus of text documents, not speech"):
+        SpeechTextSource("s", root / "text-index")
+    with pytest.raises(SpelangyError, match="already holds a prepared corpus"):
+        build_index([cuts], root / "speech-index", tok, progress=False)
+    with pytest.raises(SpelangyError, match="mix cuts and text"):
+        build_index([cuts, root / "text.jsonl.gz"], tmp_path / "mixed", tok, progress=False)
+
+
+def test_index_command(corpus, tmp_path):
+    from spelangy.cli import main
+
+    root, cuts, text, tok = corpus
+    plain = tmp_path / "book.txt"
+    plain.write_text("First paragraph here.\n\nSecond one.\n")
+    result = CliRunner().invoke(main, ["index", str(text), str(plain), "--output-dir",
+                                       str(tmp_path / "idx"), "--text-tokenizer", tok.path])
+    assert result.exit_code == 0, result.output
+    assert "11 text documents" in result.output
+    docs = list(TextSource("t", tmp_path / "idx").documents(tok))
+    assert [d.doc_id for d in docs][-2:] == ["t:1:0", "t:1:1"]  # named after the source
+    assert docs[-1].text_tokens.tolist() == tok.encode("Second one.")
+    assert list(itertools.islice(TextSource("t", [text, plain]).documents(tok), 9, None))[0] \
+        .text_tokens.tolist() == docs[9].text_tokens.tolist()
