@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from .errors import BadInputError
 
@@ -38,7 +38,7 @@ def load_shards(
     on_bad_input: str,
     skips: SkipReport,
     own_shard: int,
-) -> Dict[int, list]:
+) -> Dict[int, Sequence]:
     """Documents of `source` for each shard in `wanted` (all shards when None).
 
     Skips are reported for `own_shard` only: each shard's worker reports its own.
@@ -47,8 +47,12 @@ def load_shards(
     `SpeechTextSource.shard_by`); a source with only `iter_raw` puts item i in shard
     i % num_shards. Either way the rule is the same in every epoch, every document is in
     exactly one shard, and each shard parses and tokenizes only its own documents: items of
-    other shards are skipped unparsed.
+    other shards are skipped unparsed. A prepared source's shard is a sequence that makes
+    each document when the stream asks for it (nothing is read up front).
     """
+    if getattr(source, "prepared", None) is not None:  # documents made on access
+        return {s: source.prepared_shard(s, num_shards, text_tokenizer)
+                for s in range(num_shards) if wanted is None or s in wanted}
     shards: Dict[int, list] = {s: [] for s in range(num_shards) if wanted is None or s in wanted}
     for shard, index, raw in _sharded_items(source, num_shards, wanted):
         if shard not in shards:

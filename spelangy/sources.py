@@ -55,6 +55,16 @@ def prepared_document(corpus, index: int, text_tokenizer, source_name: str):
     return corpus.document(index, source_name)
 
 
+def _prepared_shard(source, shard: int, num_shards: int, text_tokenizer):
+    """Shard `shard` of a prepared source (document i in shard i % num_shards), documents
+    made on access."""
+    from .prepared.corpus import PreparedShard
+
+    source.prepared.check_tokenizer(text_tokenizer)
+    return PreparedShard(source.prepared, range(shard, len(source.prepared), num_shards),
+                         source.name)
+
+
 def _file_paths(items, what: str, noun: str, rule: str) -> Tuple[str, ...]:
     """`items` as paths of existing files (or URLs and pipe: commands, never stat'ed), or an
     error that names `what` and says `rule`."""
@@ -105,6 +115,7 @@ class SpeechTextSource:
                                     f"{choices}, got {value!r}")
         self.reader, self.shard_by = reader, shard_by
         self._cuts = None
+        self.prepared = None  # a PreparedCorpus when `cuts` is a prepared directory
         self._units = None  # per file: "line" for JSONL, "item" for list manifests
         if isinstance(cuts, (list, tuple)):
             self._init_manifests(cuts)
@@ -131,7 +142,7 @@ class SpeechTextSource:
     def _init_prepared(self, directory) -> None:
         self.path, self.kind = os.fspath(directory), "prepared"
         self.paths = (self.path,)
-        self._corpus = open_prepared(directory, "speech", f"SpeechTextSource {self.name!r}")
+        self.prepared = open_prepared(directory, "speech", f"SpeechTextSource {self.name!r}")
         if self.shard_by == "file":
             raise SpelangyError(f"SpeechTextSource {self.name!r}: a prepared corpus is sharded "
                                 f"by document; leave shard_by at 'document'")
@@ -161,7 +172,7 @@ class SpeechTextSource:
         if self.kind == "shar":
             return enumerate(iter_shar(self.path))
         if self.kind == "prepared":
-            return ((i, None) for i in range(len(self._corpus)))
+            return ((i, None) for i in range(len(self.prepared)))
         return enumerate(self._cuts)
 
     def iter_sharded(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
@@ -192,7 +203,7 @@ class SpeechTextSource:
 
     def to_document(self, index, raw, text_tokenizer) -> SpeechDocument:
         if self.kind == "prepared":
-            return prepared_document(self._corpus, index, text_tokenizer, self.name)
+            return prepared_document(self.prepared, index, text_tokenizer, self.name)
         if self.kind == "jsonl":
             return line_to_document(raw, text_tokenizer, self._where(index),
                                     self.speech_tokenizer, self.reader)
@@ -204,13 +215,16 @@ class SpeechTextSource:
         for index, raw in self.iter_raw():
             yield self.to_document(index, raw, text_tokenizer)
 
+    def prepared_shard(self, shard: int, num_shards: int, text_tokenizer):
+        return _prepared_shard(self, shard, num_shards, text_tokenizer)
+
     def speech_vocab_size(self) -> Optional[int]:
         """From the first cut's `custom["speech_vocab_size"]` (a MixedCut's: its first track
         that has one), else the speech tokenizer's."""
         from .reading.speech_tokens import audible_tracks
 
         if self.kind == "prepared":
-            return self._corpus.meta["speech_vocab_size"]
+            return self.prepared.meta["speech_vocab_size"]
         for index, raw in self.iter_raw():
             cut = cut_from_line(raw, self._where(index)) if self.kind == "jsonl" else raw
             for part, _ in audible_tracks(cut):
@@ -241,9 +255,9 @@ class TextSource:
     def __init__(self, name: str, path, weight: float = 1.0):
         self.weight = _check_name_weight("TextSource", name, weight)
         self.name = name
-        self._corpus = None
+        self.prepared = None  # a PreparedCorpus when `path` is a prepared directory
         if isinstance(path, (str, os.PathLike)) and is_prepared(path):
-            self._corpus = open_prepared(path, "text", f"TextSource {name!r}")
+            self.prepared = open_prepared(path, "text", f"TextSource {name!r}")
             self.paths = (os.fspath(path),)
         else:
             self.paths = self._resolve(path)
@@ -287,8 +301,8 @@ class TextSource:
     def iter_raw(self) -> Iterator[Tuple[object, object]]:
         """`(index, raw)` in file order: the index of one file's item, or `(file number,
         index)` for several files."""
-        if self._corpus is not None:
-            return ((i, None) for i in range(len(self._corpus)))
+        if self.prepared is not None:
+            return ((i, None) for i in range(len(self.prepared)))
         if len(self.paths) == 1:
             return self._file_items(self.paths[0])
         return (((file, index), raw) for file, path in enumerate(self.paths)
@@ -335,8 +349,8 @@ class TextSource:
             yield first, " ".join(block)
 
     def to_document(self, index, raw, text_tokenizer) -> TextDocument:
-        if self._corpus is not None:
-            return prepared_document(self._corpus, index, text_tokenizer, self.name)
+        if self.prepared is not None:
+            return prepared_document(self.prepared, index, text_tokenizer, self.name)
         file, item = index if isinstance(index, tuple) else (0, index)
         path = self.paths[file]
         doc_id = f"{self.name}:{self.id_suffix(index)}"
@@ -372,3 +386,6 @@ class TextSource:
     def documents(self, text_tokenizer) -> Iterator[TextDocument]:
         for index, raw in self.iter_raw():
             yield self.to_document(index, raw, text_tokenizer)
+
+    def prepared_shard(self, shard: int, num_shards: int, text_tokenizer):
+        return _prepared_shard(self, shard, num_shards, text_tokenizer)

@@ -130,3 +130,30 @@ def test_index_command(corpus, tmp_path):
     assert docs[-1].text_tokens.tolist() == tok.encode("Second one.")
     assert list(itertools.islice(TextSource("t", [text, plain]).documents(tok), 9, None))[0] \
         .text_tokens.tolist() == docs[9].text_tokens.tolist()
+
+
+def test_first_batch_reads_only_what_it_needs(tmp_path, monkeypatch):
+    """A prepared shard is a range: the first batch makes the few documents it packs, not
+    the shard's (and Python memory to the first batch does not grow with the corpus)."""
+    import tracemalloc
+
+    from spelangy.prepared.corpus import PreparedCorpus
+
+    made = []
+    real = PreparedCorpus.document
+    monkeypatch.setattr(PreparedCorpus, "document",
+                        lambda self, i, name: made.append(i) or real(self, i, name))
+    peaks = {}
+    for n in (8, 48):
+        cuts, spm = make_tiny_corpus(tmp_path / f"c{n}", num_docs=n, seed=n)
+        tok = TextTokenizer(spm)
+        build_index([cuts], tmp_path / f"i{n}", tok, progress=False)
+        ds = InterleavedDataset([SpeechTextSource("s", tmp_path / f"i{n}")], tok,
+                                packing=PackingConfig(seq_len=64, batch_size=2))
+        made.clear()
+        tracemalloc.start()
+        next(iter(ds))
+        peaks[n] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert 1 <= len(made) <= 4, (n, made)  # two rows of 64 tokens: a document or two
+    assert peaks[48] < 1.2 * peaks[8] + 32 * 1024, peaks

@@ -102,3 +102,17 @@ def _offsets(ends: np.ndarray) -> np.ndarray:
     out[0] = 0
     out[1:] = ends
     return out
+
+
+class PreparedShard:
+    """The documents `indices` of a corpus as a sequence made on access: a shard's stream
+    holds a range, not its documents, so its memory does not grow with the corpus."""
+
+    def __init__(self, corpus: PreparedCorpus, indices: range, source_name: str):
+        self.corpus, self.indices, self.source_name = corpus, indices, source_name
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, j: int):
+        return self.corpus.document(self.indices[j], self.source_name)

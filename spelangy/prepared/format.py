@@ -86,6 +86,7 @@ def open_columns(directory, meta: dict) -> Dict[str, np.ndarray]:
                 f"prepared corpus {directory}: column {path.name} has {size} bytes, "
                 f"{META} records {length} values of {itemsize} bytes (a truncated or damaged "
                 f"build); rebuild it with `spelangy index`")
-        columns[name] = (np.memmap(path, dtype=dtype, mode="r", shape=(length,)) if length
-                         else np.zeros(0, dtype))
+        # Plain ndarray views of the maps: slicing and indexing skip np.memmap's overhead.
+        columns[name] = (np.memmap(path, dtype=dtype, mode="r", shape=(length,))
+                         .view(np.ndarray) if length else np.zeros(0, dtype))
     return columns
