@@ -11,7 +11,7 @@ import glob
 import math
 import os
 from pathlib import Path
-from typing import Generator, Iterator, Optional, Tuple
+from typing import Generator, Iterator, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -160,15 +160,18 @@ class SpeechTextSource:
         where = self.path if self.path is not None else list(self.paths)
         return f"SpeechTextSource({self.name!r}, {where!r}, weight={self.weight})"
 
-    def iter_raw(self) -> Iterator[Tuple[object, object]]:
+    def iter_raw(self, files: Optional[Sequence[int]] = None) -> Iterator[Tuple[object, object]]:
         """`(index, raw)` in manifest order: raw JSON bytes of a line (or list item) for
         manifest files, cuts for Shar and in-memory sets. The index is the line (item)
         number - 1 for one file, `(file number, line number - 1)` for several, the cut's
-        position otherwise."""
+        position otherwise. `files`: only the items of these file numbers (a Shar
+        directory, a prepared corpus or a cut set being one file, number 0)."""
+        if files is not None and (self.kind != "jsonl" or len(self.paths) == 1):
+            return self.iter_raw() if 0 in files else iter(())
         if self.kind == "jsonl":
             if len(self.paths) == 1:
                 return iter_documents(self.paths[0], self.name)
-            return iter_files(self.paths, self.name)
+            return iter_files(self.paths, self.name, files)
         if self.kind == "shar":
             return enumerate(iter_shar(self.path))
         if self.kind == "prepared":
@@ -298,15 +301,19 @@ class TextSource:
             yield count - 1, block
         return count
 
-    def iter_raw(self) -> Iterator[Tuple[object, object]]:
+    def iter_raw(self, files: Optional[Sequence[int]] = None) -> Iterator[Tuple[object, object]]:
         """`(index, raw)` in file order: the index of one file's item, or `(file number,
-        index)` for several files."""
-        if self.prepared is not None:
-            return ((i, None) for i in range(len(self.prepared)))
-        if len(self.paths) == 1:
+        index)` for several files; `files`: only the items of these file numbers (a
+        prepared corpus being one file)."""
+        if self.prepared is not None or len(self.paths) == 1:
+            if files is not None and 0 not in files:
+                return iter(())
+            if self.prepared is not None:
+                return ((i, None) for i in range(len(self.prepared)))
             return self._file_items(self.paths[0])
-        return (((file, index), raw) for file, path in enumerate(self.paths)
-                for index, raw in self._file_items(path))
+        return (((file, index), raw) for file in (range(len(self.paths)) if files is None
+                                                  else files)
+                for index, raw in self._file_items(self.paths[file]))
 
     def iter_sharded(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
         """`(shard, index, raw)`: document i of the files joined is in shard i % num_shards."""

@@ -157,3 +157,52 @@ def test_first_batch_reads_only_what_it_needs(tmp_path, monkeypatch):
         tracemalloc.stop()
         assert 1 <= len(made) <= 4, (n, made)  # two rows of 64 tokens: a document or two
     assert peaks[48] < 1.2 * peaks[8] + 32 * 1024, peaks
+
+
+def _bytes(directory):
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+def test_parts_and_jobs_give_the_same_bytes(corpus, tmp_path, rng):
+    """A build in 3 parts joined, or in 2 local processes, equals the build in one: every
+    column and meta.json, byte for byte (skips and text files included)."""
+    from spelangy.cli import main
+
+    root, cuts, text, tok = corpus
+    with gzip.open(cuts, "rb") as f:
+        lines = f.readlines()
+    files = []  # the manifest cut in 4 files at random places, one with a bad line
+    cut = sorted(rng.choice(range(1, len(lines)), 3, replace=False).tolist())
+    for k, (a, b) in enumerate(zip([0] + cut, cut + [len(lines)])):
+        files.append(tmp_path / f"cuts.{k}.jsonl")
+        files[-1].write_bytes(b"".join(lines[a:b]) + (b"{not json}\n" if k == 1 else b""))
+    args = ["--text-tokenizer", tok.path, "--on-bad-input", "skip"]
+    one = tmp_path / "one"
+    assert CliRunner().invoke(main, ["index", *map(str, files), "--output-dir", str(one),
+                                     *args]).exit_code == 0
+    parts = [tmp_path / f"part{k}" for k in range(3)]
+    for k, part in enumerate(parts):
+        result = CliRunner().invoke(main, ["index", *map(str, files), "--output-dir", str(part),
+                                           "--part", f"{k}/3", *args])
+        assert result.exit_code == 0, result.output
+    joined = tmp_path / "joined"
+    result = CliRunner().invoke(main, ["index", "--join", *map(str, parts), "--output-dir",
+                                       str(joined)])
+    assert result.exit_code == 0, result.output
+    jobs = tmp_path / "jobs"
+    build_index(files, jobs, tok, on_bad_input="skip", num_jobs=2, progress=False)
+    assert _bytes(joined) == _bytes(one) == _bytes(jobs)
+    assert json.loads((one / "meta.json").read_text())["skipped"]["count"] == 1
+    assert_same_documents(list(SpeechTextSource("s", cuts).documents(tok)),
+                          list(SpeechTextSource("s", joined).documents(tok)))
+    # Text files too, and the parts of one build only, in order.
+    texts = [tmp_path / f"t{k}.jsonl" for k in range(3)]
+    for k, path in enumerate(texts):
+        write_text_jsonl(path, [random_text(rng, 2) for _ in range(k + 2)])
+    build_index(texts, tmp_path / "t-one", tok, progress=False)
+    build_index(texts, tmp_path / "t-jobs", tok, num_jobs=3, progress=False)
+    assert _bytes(tmp_path / "t-one") == _bytes(tmp_path / "t-jobs")
+    with pytest.raises(SpelangyError, match="must be 0/N ... N-1/N of one build"):
+        from spelangy.prepared.build import join_index
+
+        join_index([parts[1], parts[0], parts[2]], tmp_path / "wrong")

@@ -42,6 +42,11 @@ COLUMNS: Dict[str, Dict[str, str]] = {
 }
 
 
+# Per-document end columns and the row column each indexes into.
+ENDS = {"doc_id_end": "doc_ids", "doc_turn_end": "turn_start", "doc_word_end": "word_start",
+        "doc_text_end": "text_tokens", "doc_frame_end": "speech_tokens"}
+
+
 def tokenizer_fingerprint(text_tokenizer) -> str:
     """sha256 of the SentencePiece model proto: two tokenizers with one fingerprint give the
     same ids."""

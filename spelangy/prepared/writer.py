@@ -10,7 +10,7 @@ import numpy as np
 
 from ..documents import SpeechDocument, TextDocument
 from ..errors import SpelangyError
-from .format import COLUMNS, FORMAT, META, VERSION
+from .format import COLUMNS, ENDS, FORMAT, META, VERSION
 
 
 class PreparedWriter:
@@ -39,7 +39,7 @@ class PreparedWriter:
 
     def _add_id(self, doc_id: str) -> None:
         self._append("doc_ids", np.frombuffer(doc_id.encode("utf-8"), np.uint8))
-        self._end("doc_id_end", "doc_ids")
+        self._end("doc_id_end", ENDS["doc_id_end"])
 
     def add(self, doc, id_suffix: Optional[str] = None) -> None:
         """Appends `doc`; a text document without an id of its own gives `id_suffix`
@@ -55,7 +55,7 @@ class PreparedWriter:
             self._add_id(doc.doc_id if id_suffix is None else id_suffix)
             self._append("doc_id_named", [id_suffix is not None])
             self._append("text_tokens", doc.text_tokens)
-            self._end("doc_text_end", "text_tokens")
+            self._end("doc_text_end", ENDS["doc_text_end"])
         self.documents += 1
 
     def _add_speech(self, doc: SpeechDocument) -> None:
@@ -71,9 +71,8 @@ class PreparedWriter:
         self._append("word_text_end", doc.word_token_offsets[1:])
         self._append("text_tokens", doc.text_tokens)
         self._append("speech_tokens", doc.speech_tokens)
-        for name, rows in (("doc_turn_end", "turn_start"), ("doc_word_end", "word_start"),
-                           ("doc_text_end", "text_tokens"), ("doc_frame_end", "speech_tokens")):
-            self._end(name, rows)
+        for name in ("doc_turn_end", "doc_word_end", "doc_text_end", "doc_frame_end"):
+            self._end(name, ENDS[name])
         self._append("doc_duration", [doc.duration])
         self._append("doc_frame_shift", [doc.frame_shift])
         self._append("doc_words_outside_cut", [doc.words_outside_cut])
@@ -92,3 +91,29 @@ class PreparedWriter:
         tmp.write_text(json.dumps(meta, indent=1))
         tmp.replace(self.directory / META)
         return meta
+
+
+_COPY_BLOCK = 1 << 24  # values per read when joining: memory stays flat on large parts
+
+
+def join_parts(part_dirs, output_dir, meta: dict) -> dict:
+    """The corpus of `part_dirs` one after the other, written to `output_dir`: the bytes a
+    single build of all their inputs gives. `meta` holds what the parts share."""
+    from .corpus import PreparedCorpus
+
+    parts = [PreparedCorpus(d) for d in part_dirs]
+    writer = PreparedWriter(output_dir, parts[0].kind)
+    try:
+        for part in parts:
+            rows_before = dict(writer.lengths)
+            for name in writer.dtypes:
+                column = part.columns[name]
+                shift = rows_before[ENDS[name]] if name in ENDS else 0
+                for begin in range(0, len(column), _COPY_BLOCK):
+                    block = column[begin:begin + _COPY_BLOCK]
+                    writer._append(name, block + shift if shift else block)
+            writer.documents += len(part)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.close(meta)
