@@ -14,3 +14,15 @@ def test_kernel_benchmark_runs_and_reports_every_table():
     assert result.returncode == 0, result.stderr
     for heading in ("CPU batch builder", "CUDA kernel", "build_speech_document"):
         assert heading in result.stdout
+
+
+def test_scale_benchmark_runs_every_case(tmp_path):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), "--sizes", "16",
+         "--dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| 16 |")]
+    assert len(rows) == 4  # manifest and prepared, 0 and 2 workers
+    assert {row.split("|")[2].strip() for row in rows} == {"manifest", "prepared"}
