@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Sequence
 
@@ -10,6 +11,8 @@ from .errors import BadInputError
 log = logging.getLogger("spelangy")
 
 ON_BAD_INPUT = ("raise", "skip")
+# Reading a source's shards for longer than this before the first batch earns a hint.
+SLOW_LOAD_SECONDS = 5.0
 
 
 @dataclass
@@ -53,6 +56,7 @@ def load_shards(
     if getattr(source, "prepared", None) is not None:  # documents made on access
         return {s: source.prepared_shard(s, num_shards, text_tokenizer)
                 for s in range(num_shards) if wanted is None or s in wanted}
+    start = time.perf_counter()
     shards: Dict[int, list] = {s: [] for s in range(num_shards) if wanted is None or s in wanted}
     for shard, index, raw in _sharded_items(source, num_shards, wanted):
         if shard not in shards:
@@ -64,6 +68,12 @@ def load_shards(
                 raise
             if shard == own_shard:
                 skips.add(source.name, error)
+    elapsed = time.perf_counter() - start
+    if elapsed > SLOW_LOAD_SECONDS:
+        log.warning("source %r: reading its documents took %.1f s before the first batch (and "
+                    "again at every start and resume); `spelangy index` prepares them once, "
+                    "and a prepared source starts at once (docs/prepared.md)",
+                    source.name, elapsed)
     return shards
 
 

@@ -206,3 +206,14 @@ def test_parts_and_jobs_give_the_same_bytes(corpus, tmp_path, rng):
         from spelangy.prepared.build import join_index
 
         join_index([parts[1], parts[0], parts[2]], tmp_path / "wrong")
+
+
+def test_a_slow_unprepared_source_names_spelangy_index(corpus, monkeypatch, caplog):
+    import spelangy.loading
+
+    root, cuts, _, tok = corpus
+    monkeypatch.setattr(spelangy.loading, "SLOW_LOAD_SECONDS", 0.0)
+    for path, hinted in ((cuts, True), (root / "speech-index", False)):
+        caplog.clear()
+        next(iter(InterleavedDataset([SpeechTextSource("s", path)], tok)))
+        assert ("`spelangy index` prepares them once" in caplog.text) is hinted
