@@ -85,8 +85,10 @@ class SpeechTextSource:
     `cuts` is a cut manifest as `CutSet.to_file` writes it (`cuts.jsonl`, `cuts.jsonl.gz`,
     or one JSON or YAML list: `cuts.json`, `cuts.json.gz`, `cuts.yaml`; a local path, a URL,
     or a `pipe:` command), a list of such manifests (e.g. Lhotse's `cuts.000000.jsonl.gz`, ...: their
-    lines, file after file, are the documents), a Lhotse Shar directory, or an in-memory
-    `lhotse.CutSet` (pickled whole into each worker, so keep those small). `speech_tokenizer`
+    lines, file after file, are the documents), a Lhotse Shar directory, a prepared corpus
+    (`spelangy index`, docs/prepared.md: the same documents, nothing parsed again), or an
+    in-memory `lhotse.CutSet` (pickled whole into each worker, so keep those small).
+    `speech_tokenizer`
     (an object with `frame_shift`, `vocab_size` and `encode(samples, sampling_rate)`) makes
     speech tokens from the audio of cuts that have no `speech_tokens` array. `reader` picks
     how manifest lines become documents: `fast` (default) reads MonoCut lines straight into
@@ -243,8 +245,9 @@ class SpeechTextSource:
 class TextSource:
     """Text-only documents.
 
-    `path` is one file, a list of files, or a glob pattern (`"text/*.jsonl.gz"`, files in
-    sorted order); the documents of several files are their documents, file after file. A
+    `path` is one file, a list of files, a glob pattern (`"text/*.jsonl.gz"`, files in
+    sorted order) or a prepared corpus of text (`spelangy index`, docs/prepared.md); the
+    documents of several files are their documents, file after file. A
     `.jsonl` / `.jsonl.gz` file holds one document per line, `{"text": ...}`, with an
     optional `"id"`. Any other file is plain UTF-8 text where a document is a block of
     non-blank lines, blocks separated by blank lines; the lines of a block are joined with
