@@ -2,7 +2,7 @@
 """`_C.read_manifest_line` scans one MonoCut line in C++ (no Python object per word) and
 applies the rules of `lhotse_reader`; it returns a reason string for any line outside its
 subset, and `reader.line_to_document` then takes the Lhotse reader. Python keeps what needs
-Python: SentencePiece over the words not cached yet (one call per document, see
+Python: SentencePiece over the words not cached yet (each word on its own, see
 `TextTokenizer.encode_joined_words`) and reading the speech-token storage.
 """
 from __future__ import annotations
