@@ -10,7 +10,8 @@ from .config import ChunkingConfig, PackingConfig, SamplingConfig, loss_mask_bit
 from .core import BACKENDS, get_core
 from .errors import SpelangyError
 from .loading import ON_BAD_INPUT, SkipReport, load_shards
-from .state import LoaderStateTracker, check_topology, reshard_worker_state
+from .resharding import merge_rank_states
+from .state import LoaderStateTracker, check_version, same_topology
 from .stream import ShardStream, StreamSettings
 from .vocab import VocabLayout
 
@@ -26,18 +27,22 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
     Use with `DataLoader(ds, batch_size=None, num_workers=N)`: every item is a whole batch
     (`PackedBatch`, or `RaggedBatch` with `output="ragged"` for the GPU packing path).
 
-    Sharding: by default document i of each source belongs to shard
-    i % (world_size * num_workers); a `SpeechTextSource` over several manifest files with
+    Order and sharding: each epoch of a source is one seeded permutation of all its
+    documents, the same whatever the world size and worker count; document i belongs to
+    shard i % (world_size * num_workers), which reads its documents in that order
+    (docs/semantics.md, "Order"). A `SpeechTextSource` over several manifest files with
     `shard_by="file"` gives file k, whole, to shard k % (world_size * num_workers), so that
-    each worker opens only its own files. Either way, in one epoch every document is used
-    exactly once across all ranks and workers. Each epoch reshuffles every shard's documents
-    and re-draws modalities. Without `num_epochs` the stream never ends; with it, every
+    each worker opens only its own files, in an order of the shard's own. Either way, in
+    one epoch every document is used exactly once across all ranks and workers, and each
+    epoch re-draws modalities. Without `num_epochs` the stream never ends; with it, every
     worker of every rank yields the same number of batches (the longest shard's count;
     others end with all-padding batches), which costs one pass over all shards' documents
     (every file, whatever the sharding) at the start.
 
     Resume: feed each batch to a `LoaderStateTracker`, save its `state_dict()` per rank,
-    and call `load_state_dict()` on a fresh dataset before making the DataLoader.
+    and call `load_state_dict()` on a fresh dataset before making the DataLoader. Given
+    the states of every rank and `reshard=True`, a run continues on another world size or
+    worker count.
 
     Each worker reads its shard's documents once, into arrays it keeps across epochs (later
     epochs only chunk, sample, interleave and pack). From DataLoader workers, batches cross
@@ -105,8 +110,9 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
         self.on_bad_input, self.backend, self.output = on_bad_input, backend, output
         self.vocab = VocabLayout(self.text_tokenizer.vocab_size,
                                  speech_vocab_size or self._speech_vocab_size())
-        self._resume: Optional[dict] = None
+        self._resume: Optional[dict] = None  # this rank's saved state
         self._reshard = False
+        self._elastic: Optional[dict] = None  # where an elastic resume starts
         self._tracker = LoaderStateTracker()  # used when iterated in this process
         self.skips = SkipReport()
 
@@ -133,56 +139,85 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
     # --- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """The state after the last batch yielded in this process (num_workers=0 only; with
-        workers, use a LoaderStateTracker fed with the batches)."""
+        workers, use a LoaderStateTracker fed with the batches, loaded first with this
+        state when the dataset resumed)."""
         return self._tracker.state_dict()
 
-    def load_state_dict(self, state: dict, reshard: bool = False) -> None:
-        """Resume where `state` was taken. A state from another world size or worker count is
-        refused unless `reshard=True`, which restarts the recorded epoch on the new topology."""
-        if state.get("rank") is not None and state.get("world_size") == self.world_size \
-                and state["rank"] != self.rank and not reshard:
-            raise SpelangyError(
-                f"loader state belongs to rank {state['rank']}, this dataset is rank {self.rank}"
-            )
-        if state.get("world_size") != self.world_size and not reshard:
-            raise SpelangyError(
-                f"loader state was saved with world_size={state.get('world_size')}, this dataset "
-                f"has world_size={self.world_size}; pass reshard=True to restart the recorded "
-                f"epoch on the new topology"
-            )
-        self._resume, self._reshard = state, reshard
+    def load_state_dict(self, state: Union[dict, Sequence[dict]], reshard: bool = False) -> None:
+        """Resume where `state` was taken: this rank's saved state, or the list of every
+        rank's states (this rank's is used). On the world size and worker count that saved
+        it, the batches are exactly those an uninterrupted run gives. With `reshard=True`
+        and the states of every rank, the run may also continue on another world size or
+        worker count: every document piece the saved run had not delivered in its epochs
+        under way is delivered once, nothing twice (an elastic resume, docs/semantics.md,
+        "Resume"); a source sharded by file restarts its epoch."""
+        states = list(state) if isinstance(state, (list, tuple)) else [state]
+        for s in states:
+            check_version(s)
+        own = [s for s in states if not s["workers"] or (s["world_size"], s["rank"]) ==
+               (self.world_size, self.rank)]
+        if len(states) == 1 and states[0]["workers"] and states[0]["world_size"] == \
+                self.world_size and states[0]["rank"] != self.rank:
+            raise SpelangyError(f"loader state belongs to rank {states[0]['rank']}, this "
+                                f"dataset is rank {self.rank}")
+        self._resume = own[0] if len(own) == 1 else None
+        self._reshard = reshard
         self._tracker = LoaderStateTracker()
-        if not reshard:
-            self._tracker.load_state_dict(state)
+        if self._resume is not None:
+            self._tracker.load_state_dict(self._resume)
+        elif self._elastic is not None:
+            self._tracker.start = self._elastic
+        self._elastic = None
+        if reshard:
+            global_order = [getattr(s, "shard_by", "document") == "document"
+                            for s in self.sources]
+            self._elastic = merge_rank_states(states, len(self.sources), global_order)
+        elif self._resume is None:
+            saved = next(s for s in states if s["workers"])
+            raise SpelangyError(
+                f"loader state was saved with world_size={saved['world_size']}, this dataset "
+                f"has world_size={self.world_size}; pass the states of every rank with "
+                f"reshard=True to continue the epoch on the new topology")
 
     # --- iteration -------------------------------------------------------------------------
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         num_workers, physical = (info.num_workers, info.id) if info else (1, 0)
-        state, worker_state, logical = self._resume, None, physical
-        if state is not None:
-            topology_ok = check_topology(state, self.world_size, num_workers, self._reshard)
-            if topology_ok:
-                # The DataLoader starts with worker 0; after k batches the next one belongs to
-                # worker k % n, so worker p plays the part of worker (p + k) % n.
-                logical = (physical + state["batches"]) % num_workers
-                worker_state = state["workers"].get(str(logical))
-            else:
-                worker_state = reshard_worker_state(state, len(self.sources))
+        state, worker_state, logical, start = self._resume, None, physical, None
+        if state is not None and same_topology(state, self.world_size, num_workers):
+            # The DataLoader starts with worker 0; after k batches the next one belongs to
+            # worker k % n, so worker p plays the part of worker (p + k) % n.
+            logical = (physical + state["batches"]) % num_workers
+            worker_state = state["workers"].get(str(logical))
+            start = state.get("start")
+        elif self._reshard:
+            start, state = self._elastic, None
+        elif state is not None:
+            raise SpelangyError(
+                f"loader state was saved with world_size={state['world_size']} and "
+                f"num_workers={state['num_workers']}, but this loader runs with world_size="
+                f"{self.world_size} and num_workers={num_workers}; pass the states of every "
+                f"rank to load_state_dict(states, reshard=True) to continue the epoch on "
+                f"the new topology")
+        if info is None:
+            self._tracker = LoaderStateTracker()
+            if state is not None:
+                self._tracker.load_state_dict(state)
         num_shards = self.world_size * num_workers
         shard = self.rank * num_workers + logical
-        stream, target = self._make_stream(shard, num_shards)
+        stream, target = self._make_stream(shard, num_shards, start)
         if worker_state is not None:
             stream.load_state_dict(worker_state)
-        yield from self._emit(stream, target, logical, num_workers, info is None)
+        yield from self._emit(stream, target, logical, num_workers, info is None, start)
 
-    def _make_stream(self, shard: int, num_shards: int):
+    def _make_stream(self, shard: int, num_shards: int, start: Optional[dict]):
         core, settings = get_core(self.backend), self._settings()
         counting = self.num_epochs is not None and num_shards > 1
         wanted = None if counting else {shard}
+        skipped_before = self.skips.total
         per_source = [load_shards(src, self.text_tokenizer, num_shards, wanted,
                                   self.on_bad_input, self.skips, shard) for src in self.sources]
-        if self.num_epochs is None and not any(p[shard] for p in per_source):
+        if self.num_epochs is None and not any(len(p[shard]) for p in per_source):
             raise SpelangyError(
                 f"shard {shard} of {num_shards} (rank {self.rank}) holds no document: the sources "
                 f"have fewer documents than world_size * num_workers"
@@ -191,15 +226,15 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
         if counting:
             # Every shard must yield the same number of batches: count them all, no messages.
             # (A single shard just ends where its documents do.)
-            target = max(
-                ShardStream(settings, [p[s] for p in per_source], s, core, SkipReport()).count_batches()
-                for s in range(num_shards)
-            )
-        stream = ShardStream(settings, [p[shard] for p in per_source], shard, core, self.skips)
+            target = max(ShardStream(settings, [p[s] for p in per_source], s, core, SkipReport(),
+                                     start).count_batches()
+                         for s in range(num_shards))
+        stream = ShardStream(settings, [p[shard] for p in per_source], shard, core, self.skips,
+                             start, reading_skips=self.skips.total - skipped_before)
         return stream, target
 
     def _emit(self, stream: ShardStream, target: Optional[int], logical: int,
-              num_workers: int, in_process: bool):
+              num_workers: int, in_process: bool, start: Optional[dict]):
         meta = {"worker": logical, "num_workers": num_workers, "rank": self.rank,
                 "world_size": self.world_size}
         batches = iter(stream)
@@ -210,6 +245,8 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
                     return
                 ragged = stream.padding_batch()
             ragged.loader_state = {**meta, **ragged.loader_state}
+            if start is not None:  # once per worker: the tracker keeps it
+                ragged.loader_state["start"], start = start, None
             out = ragged
             if self.output == "packed" and not in_process and self.backend == "cpp":
                 from .build import RaggedInTransit

@@ -8,9 +8,10 @@ from typing import Callable, List, Optional, Tuple
 import numpy as np
 
 from .batch import RaggedBatch, Receipt
+from .errors import SpelangyError
 from .vocab import IGNORE_INDEX
 
-DocRef = Tuple[int, int, int]  # (source index, source epoch, cursor in that epoch's order)
+DocRef = Tuple[int, int, int]  # (source index, source epoch, document number in the source)
 
 
 @dataclass
@@ -70,30 +71,31 @@ class Packer:
         self.ready: List[Row] = []  # finished rows, in emission order
         self.open: List[Row] = []  # rows being filled, oldest first
 
-    def push(self, doc: BuiltDocument) -> None:
+    def push(self, doc: BuiltDocument, start: int = 0, end: Optional[int] = None) -> None:
+        """Places tokens [start, end) of `doc` (all of them by default; a part when an
+        elastic resume hands over a piece that another packer held)."""
+        end = doc.length if end is None else end
         if self.mode == "concat":
-            self._push_concat(doc)
+            self._push_concat(doc, start, end)
         else:
-            self._push_best_fit(doc)
+            self._push_best_fit(doc, start, end)
 
-    def _push_concat(self, doc: BuiltDocument) -> None:
-        offset = 0
-        while offset < doc.length:
+    def _push_concat(self, doc: BuiltDocument, offset: int, end: int) -> None:
+        while offset < end:
             if not self.open:
                 self.open.append(Row())
             row = self.open[0]
-            take = min(self.seq_len - row.fill, doc.length - offset)
+            take = min(self.seq_len - row.fill, end - offset)
             row.add(Piece(doc, offset, offset + take))
             offset += take
             if row.fill == self.seq_len:
                 self.ready.append(self.open.pop(0))
 
-    def _push_best_fit(self, doc: BuiltDocument) -> None:
-        offset = 0
-        while doc.length - offset >= self.seq_len:
+    def _push_best_fit(self, doc: BuiltDocument, offset: int, end: int) -> None:
+        while end - offset >= self.seq_len:
             self.ready.append(Row([Piece(doc, offset, offset + self.seq_len)], self.seq_len))
             offset += self.seq_len
-        rest = doc.length - offset
+        rest = end - offset
         if rest == 0:
             return
         fitting = [i for i, r in enumerate(self.open) if self.seq_len - r.fill >= rest]
@@ -103,7 +105,7 @@ class Packer:
             self.open.append(Row())
             index = len(self.open) - 1
         row = self.open[index]
-        row.add(Piece(doc, offset, doc.length))
+        row.add(Piece(doc, offset, end))
         if row.fill == self.seq_len:
             self.ready.append(self.open.pop(index))
         if len(self.open) > self.max_open_rows:
@@ -119,6 +121,10 @@ class Packer:
         rows, self.ready = self.ready[:num_rows], self.ready[num_rows:]
         return rows
 
+    def pieces(self) -> List[List[int]]:
+        """Every piece held, ready rows first, as `[*ref, start, end]`."""
+        return [[*p.doc.ref, p.start, p.end] for r in self.ready + self.open for p in r.pieces]
+
     # --- state: pieces as plain integers; documents are rebuilt from their refs -----------
     def state_dict(self) -> dict:
         def encode(rows):
@@ -133,10 +139,15 @@ class Packer:
             out = []
             for encoded in rows:
                 row = Row()
-                for source, epoch, cursor, start, end in encoded:
-                    ref = (source, epoch, cursor)
+                for source, epoch, number, start, end in encoded:
+                    ref = (source, epoch, number)
                     if ref not in cache:
                         cache[ref] = rebuild(ref)
+                    if not 0 <= start < end <= cache[ref].length:
+                        raise SpelangyError(
+                            f"loader state: a piece [{start}, {end}) of {cache[ref].cut_id} "
+                            f"does not fit its {cache[ref].length} tokens; was it saved with "
+                            f"other settings?")
                     row.add(Piece(cache[ref], start, end))
                 out.append(row)
             return out

@@ -61,8 +61,7 @@ def _prepared_shard(source, shard: int, num_shards: int, text_tokenizer):
     from .prepared.corpus import PreparedShard
 
     source.prepared.check_tokenizer(text_tokenizer)
-    return PreparedShard(source.prepared, range(shard, len(source.prepared), num_shards),
-                         source.name)
+    return PreparedShard(source.prepared, shard, num_shards, source.name)
 
 
 def _file_paths(items, what: str, noun: str, rule: str) -> Tuple[str, ...]:
@@ -181,23 +180,24 @@ class SpeechTextSource:
         return enumerate(self._cuts)
 
     def iter_sharded(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
-        """`(shard, index, raw)` covering the shards in `wanted` (all when None), under
-        `shard_by`; `index` and `raw` go to `to_document`. With `shard_by="file"`, only the
-        wanted shards' files are opened."""
+        """`(shard, number, index, raw)` covering the shards in `wanted` (all when None),
+        under `shard_by`; `index` and `raw` go to `to_document`; `number` is the document's
+        number in the source (None when sharding by file). With `shard_by="file"`, only
+        the wanted shards' files are opened."""
         if self.kind == "jsonl":
             return iter_sharded(self.paths, self.name, self.shard_by, num_shards, wanted)
         if self.kind == "shar" and self.shard_by == "file":  # Shar's shards are the files
             return self._iter_shar_by_file(num_shards, wanted)
         if self.shard_by == "file":  # an in-memory CutSet is one file
             check_enough_files(self.name, 1, num_shards)
-            return ((0, index, raw) for index, raw in self.iter_raw())
-        return ((index % num_shards, index, raw) for index, raw in self.iter_raw())
+            return ((0, None, index, raw) for index, raw in self.iter_raw())
+        return ((index % num_shards, index, index, raw) for index, raw in self.iter_raw())
 
     def _iter_shar_by_file(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
         num_files = len(shar_fields(self.path)["cuts"])
         check_enough_files(self.name, num_files, num_shards)
         own = [k for k in range(num_files) if wanted is None or k % num_shards in wanted]
-        return ((k % num_shards, (k, index), cut)
+        return ((k % num_shards, None, (k, index), cut)
                 for k in own for index, cut in enumerate(iter_shar(self.path, [k])))
 
     def _where(self, index) -> Where:
@@ -319,9 +319,10 @@ class TextSource:
                 for index, raw in self._file_items(self.paths[file]))
 
     def iter_sharded(self, num_shards: int, wanted: Optional[set]) -> Iterator[tuple]:
-        """`(shard, index, raw)`: document i of the files joined is in shard i % num_shards."""
+        """`(shard, number, index, raw)`: document `number` of the files joined is in shard
+        number % num_shards."""
         if len(self.paths) == 1:
-            return ((index % num_shards, index, raw) for index, raw in self.iter_raw())
+            return ((index % num_shards, index, index, raw) for index, raw in self.iter_raw())
         return self._joined(num_shards)
 
     def _joined(self, num_shards: int) -> Iterator[tuple]:
@@ -334,7 +335,7 @@ class TextSource:
                 except StopIteration as end:
                     offset += end.value
                     break
-                yield (offset + index) % num_shards, (file, index), raw
+                yield (offset + index) % num_shards, offset + index, (file, index), raw
 
     def id_suffix(self, index) -> str:
         """What follows `name:` in the id of a document without its own: its index in its

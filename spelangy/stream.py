@@ -4,11 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
+import numpy as np
+
 from .config import ChunkingConfig, PackingConfig, SamplingConfig
 from .documents import SpeechDocument
-from .errors import BadInputError
+from .errors import BadInputError, SpelangyError
 from .loading import SkipReport
-from .mixing import TokenMixer, epoch_order
+from .mixing import TokenMixer
+from .order import SourceWalk
+from .state import check_start, check_worker_state
 from .packing import BuiltDocument, DocRef, Packer, rows_to_ragged
 from .vocab import VocabLayout
 
@@ -36,34 +40,58 @@ class StreamSettings:
 
 
 class ShardStream:
-    """The batches of one (rank, worker) shard, resumable from a small dict of integers."""
+    """The batches of one (rank, worker) shard, resumable from a small dict of integers.
 
-    def __init__(self, settings: StreamSettings, documents: List[list], shard: int, core,
-                 skips: Optional[SkipReport] = None):
+    `documents` holds, per source, the shard's documents (`LoadedShard`,
+    `PreparedShard`); each epoch reads them in the source's global order
+    (`spelangy.order`). `start` is where an elastic resume begins (`spelangy.resharding`):
+    the epochs, what earlier topologies read of them, the pieces their packers held (this
+    shard takes those of its own documents) and their counters (shard 0 carries them).
+    `reading_skips`: bad documents left out while reading this shard, reported with the
+    stream's own skips.
+    """
+
+    def __init__(self, settings: StreamSettings, documents: List, shard: int, core,
+                 skips: Optional[SkipReport] = None, start: Optional[dict] = None,
+                 reading_skips: int = 0):
         self.settings = settings
-        self.documents = documents  # per source: this shard's documents, in manifest order
+        self.documents = documents
         self.shard = shard
         self.core = core
         self.skips = skips if skips is not None else SkipReport()
-        self.mixer = TokenMixer(settings.weights, [len(d) for d in documents], settings.num_epochs)
+        self.reading_skips = reading_skips
+        self.walks = [SourceWalk(d, settings.seed, s) for s, d in enumerate(documents)]
+        self.mixer = TokenMixer(settings.weights, [len(d) > 0 for d in documents],
+                                settings.num_epochs)
         p = settings.packing
         self.packer = Packer(p.mode, p.seq_len, p.best_fit_open_rows)
         self.batches = 0
-        self.counters = dict.fromkeys(COUNTERS, 0)
-        self._orders = {}
+        self.counters = dict.fromkeys(COUNTERS + ("skipped",), 0)
+        if start is not None:
+            self._start_from(start)
 
-    def _order(self, source: int, epoch: int):
-        key = (source, epoch)
-        if key not in self._orders:
-            self._orders = {k: v for k, v in self._orders.items() if k[1] >= epoch - 1}
-            n = len(self.documents[source])
-            self._orders[key] = epoch_order(n, self.settings.seed, source, epoch, self.shard)
-        return self._orders[key]
+    def _start_from(self, start: dict) -> None:
+        check_start(start, [d.domain for d in self.documents])
+        self.mixer.epochs = [int(e) for e in start["epochs"]]
+        for walk, layers in zip(self.walks, start["layers"]):
+            walk.layers = {int(epoch): [(int(n), list(f)) for n, f in ls] for epoch, ls in layers}
+        counters = dict(self.counters)  # rebuilding a held document counts nothing again
+        for source, epoch, number, begin, end in start["pieces"]:
+            if self.documents[source].owns(np.array([number], np.int64))[0]:
+                doc = self.build((source, epoch, number))
+                if end > doc.length:
+                    raise SpelangyError(f"loader state: a held piece [{begin}, {end}) of "
+                                        f"{doc.cut_id} is beyond its {doc.length} tokens; was "
+                                        f"it saved with other settings?")
+                self.packer.push(doc, begin, end)
+        self.counters = counters
+        if self.shard == 0:
+            self.counters.update({k: int(v) for k, v in start["counters"].items()})
 
     def build(self, ref: DocRef, keep_tokens: bool = True) -> BuiltDocument:
         """Rebuilds document `ref` exactly as the stream built it (for resume, too)."""
-        source, epoch, cursor = ref
-        doc = self.documents[source][self._order(source, epoch)[cursor]]
+        source, epoch, number = ref
+        doc = self.documents[source].document(number)
         s = self.settings
         if isinstance(doc, SpeechDocument):
             got = self.core.build_speech_document(doc, s.chunking, s.sampling, s.seed, epoch,
@@ -100,15 +128,21 @@ class ShardStream:
                 self.packer.flush()
                 return bool(self.packer.ready)
             source = self.mixer.next_source()
-            ref = (source, self.mixer.epochs[source], self.mixer.cursors[source])
-            doc = self.build(ref, keep_tokens)
+            epoch = self.mixer.epochs[source]
+            found = self.walks[source].next(epoch, self.mixer.positions[source])
+            if found is None:
+                self.mixer.end_epoch(source)
+                continue
+            position, number = found
+            doc = self.build((source, epoch, number), keep_tokens)
             error = self._too_long(doc)
-            self.mixer.advance(source, 0 if error else doc.length)
+            self.mixer.advance(source, position, 0 if error else doc.length)
             if error is None:
                 self.packer.push(doc)
             elif self.settings.on_bad_input == "raise":
                 raise error
             else:
+                self.counters["skipped"] += 1
                 self.skips.add(doc.source, error)
         return True
 
@@ -140,16 +174,19 @@ class ShardStream:
         return batch
 
     def state_dict(self) -> dict:
+        counters = {**self.counters, "skipped": self.counters["skipped"] + self.reading_skips}
         return {
             "batches": self.batches,
             "mixer": self.mixer.state_dict(),
             "packer": self.packer.state_dict(),
-            "counters": {**self.counters, "skipped": self.skips.total},
+            "counters": counters,
+            "skipped_reading": self.reading_skips,  # found again by a resumed reader
         }
 
     def load_state_dict(self, state: dict) -> None:
+        check_worker_state(state, [d.domain for d in self.documents])
         self.batches = int(state["batches"])
         self.mixer.load_state_dict(state["mixer"])
         self.packer.load_state_dict(state["packer"], self.build)
-        # (States saved before a counter existed lack it: it restarts at 0.)
-        self.counters = {name: int(state["counters"].get(name, 0)) for name in COUNTERS}
+        self.counters = {name: int(state["counters"].get(name, 0)) for name in self.counters}
+        self.counters["skipped"] -= int(state.get("skipped_reading", 0))

@@ -19,10 +19,12 @@ def test_kernel_benchmark_runs_and_reports_every_table():
 def test_scale_benchmark_runs_every_case(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), "--sizes", "16",
-         "--dir", str(tmp_path)],
+         "--text-mb", "0.1", "--dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| 16 |")]
-    assert len(rows) == 4  # manifest and prepared, 0 and 2 workers
-    assert {row.split("|")[2].strip() for row in rows} == {"manifest", "prepared"}
+    for kind in ("speech", "text"):
+        rows = [line.split("|") for line in result.stdout.splitlines()
+                if line.startswith(f"| {kind} |")]
+        assert len(rows) == 4  # manifest and prepared, 0 and 2 workers
+        assert {row[4].strip() for row in rows} == {"manifest", "prepared"}

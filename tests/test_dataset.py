@@ -7,6 +7,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from fake_sources import FakeTokenizer, speech_source, text_source
+from order_spec import spec_order
 from spelangy import (ChunkingConfig, InterleavedDataset, LoaderStateTracker, Modality,
                       PackingConfig, SamplingConfig, SpelangyError)
 from spelangy.reference import build_speech_document, interleave_text
@@ -80,8 +81,8 @@ def document_streams(batches):
 
 
 def test_epochs_reshuffle_and_redraw(rng):
-    """Epoch e reads the shard in the order of docs/semantics.md ("Sharding") and draws the
-    modalities of epoch e: the same document differs between epochs."""
+    """Epoch e reads the documents in the order of docs/semantics.md ("Order") and draws
+    the modalities of epoch e: the same document differs between epochs."""
     source = speech_source(rng, n=10)
     ds = make_dataset([source], num_epochs=2, sampling=SamplingConfig(mode="stochastic"),
                       packing=PackingConfig(seq_len=4096, batch_size=1))
@@ -89,7 +90,7 @@ def test_epochs_reshuffle_and_redraw(rng):
     firsts = [r.cut_id for b in batches for r in itertools.chain.from_iterable(b.receipts)
               if r.start == 0]
     for epoch in (0, 1):  # one rank, no workers: shard 0; source 0
-        order = np.random.default_rng([ds.seed, 0, epoch, 0]).permutation(10)
+        order = spec_order(10, (ds.seed, 0, epoch))
         assert firsts[10 * epoch:10 * (epoch + 1)] == [source.docs[i].cut_id for i in order]
     streams = document_streams(batches)
     differ = 0
@@ -141,7 +142,8 @@ def test_resume_gives_exactly_the_remaining_batches(num_workers, mode, rng):
 def test_state_refuses_another_topology_unless_resharded(rng):
     sources = [speech_source(rng, n=8)]
     tracker = LoaderStateTracker()
-    for batch in take(make_dataset(sources, num_epochs=1), 2, limit=3):
+    first = take(make_dataset(sources, num_epochs=1), 2, limit=3)
+    for batch in first:
         tracker.update(batch)
     state = tracker.state_dict()
     assert set(state) == {"version", "rank", "world_size", "num_workers", "batches", "workers"}
@@ -152,15 +154,20 @@ def test_state_refuses_another_topology_unless_resharded(rng):
     same.load_state_dict(state)
     with pytest.raises(SpelangyError, match="num_workers=2"):
         take(same, 0, limit=1)
-    # Resharded, the recorded epoch restarts on the new topology: its two ranks deliver every
-    # document of it once, whole.
+    older = dict(state, version=1)
+    with pytest.raises(SpelangyError, match="version 1"):
+        same.load_state_dict(older)
+    # Resharded, the epoch continues on the new topology: the batches before and after
+    # deliver every piece of every document of it once.
     spans = {}
+    after = []
     for rank in range(2):
         resharded = make_dataset(sources, world_size=2, rank=rank, num_epochs=1)
-        resharded.load_state_dict(state, reshard=True)
-        for batch in take(resharded, 0):
-            for r in itertools.chain.from_iterable(batch.receipts):
-                spans.setdefault(r.cut_id, []).append((r.start, r.end))
+        resharded.load_state_dict([state], reshard=True)
+        after += take(resharded, 0)
+    for batch in first + after:
+        for r in itertools.chain.from_iterable(batch.receipts):
+            spans.setdefault(r.cut_id, []).append((r.start, r.end))
     ds = make_dataset(sources)
     assert set(spans) == {d.cut_id for d in sources[0].docs}
     for doc in sources[0].docs:

@@ -4,6 +4,7 @@ import gzip
 import itertools
 import json
 import pickle
+import time
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from torch.utils.data import DataLoader
 from spelangy import InterleavedDataset, PackingConfig
 from spelangy.errors import SpelangyError
 from spelangy.prepared.build import build_index
+from spelangy.reference import build_speech_document, interleave_text
 from spelangy.sources import SpeechTextSource, TextSource
 from spelangy.text_tokenizer import TextTokenizer
 
@@ -67,6 +69,33 @@ def test_prepared_batches_equal_the_manifest_batches(corpus, num_workers):
             assert a.receipts == b.receipts
             for name in ("tokens", "labels", "position_ids", "modality", "cu_seqlens"):
                 assert torch.equal(getattr(a, name), getattr(b, name)), name
+
+
+@pytest.mark.parametrize("world_size,num_workers",
+                         list(itertools.product((1, 2, 3), (0, 2))))
+def test_prepared_corpus_delivers_every_token_once(corpus, world_size, num_workers):
+    root, _, _, tok = corpus
+    sources = [SpeechTextSource("s", root / "speech-index", weight=0.5),
+               TextSource("t", root / "text-index", weight=0.5)]
+    delivered = {}
+    for rank in range(world_size):
+        ds = InterleavedDataset(sources, tok, packing=PackingConfig(seq_len=96, batch_size=2),
+                                num_epochs=1, seed=1, rank=rank, world_size=world_size)
+        for batch in DataLoader(ds, batch_size=None, num_workers=num_workers):
+            for r in itertools.chain.from_iterable(batch.receipts):
+                delivered.setdefault((r.source, r.cut_id), []).extend(range(r.start, r.end))
+    lengths = {}
+    for s in sources:
+        for i in range(len(s.prepared)):
+            doc = s.prepared.document(i, s.name)
+            if s.name == "s":
+                built = build_speech_document(doc, ds.chunking, ds.sampling, ds.seed, 0, ds.vocab)
+                lengths[(s.name, doc.cut_id)] = len(built[0])
+            else:
+                lengths[(s.name, doc.doc_id)] = len(interleave_text(doc, ds.vocab)[0])
+    assert sorted(delivered) == sorted(lengths)
+    for name, tokens in delivered.items():
+        assert sorted(tokens) == list(range(lengths[name])), name
 
 
 def test_bad_documents_are_skipped_and_recorded(corpus, tmp_path):
@@ -152,9 +181,12 @@ def test_first_batch_reads_only_what_it_needs(tmp_path, monkeypatch):
                                 packing=PackingConfig(seq_len=64, batch_size=2))
         made.clear()
         tracemalloc.start()
+        start = time.perf_counter()
         next(iter(ds))
+        seconds = time.perf_counter() - start  # shown, not asserted: this VM's speed drifts
         peaks[n] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
+        print(f"{n} documents: first batch in {seconds:.3f} s, peak {peaks[n] / 1024:.0f} KiB")
         assert 1 <= len(made) <= 4, (n, made)  # two rows of 64 tokens: a document or two
     assert peaks[48] < 1.2 * peaks[8] + 32 * 1024, peaks
 

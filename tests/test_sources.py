@@ -156,10 +156,12 @@ def test_text_source_of_several_files_and_globs(corpus, tmp_path, rng):
     assert [(d.doc_id, d.text_tokens.tolist()) for d in globbed.documents(tok)] == \
         [(d.doc_id, d.text_tokens.tolist()) for d in docs]
     for num_shards in (1, 2, 3):
-        seen = [(shard, d.doc_id) for shard, index, raw in listed.iter_sharded(num_shards, None)
+        seen = [(shard, number, d.doc_id)
+                for shard, number, index, raw in listed.iter_sharded(num_shards, None)
                 for d in [listed.to_document(index, raw, tok)]]
-        assert [doc_id for _, doc_id in seen] == [d.doc_id for d in docs]
-        assert [shard for shard, _ in seen] == [i % num_shards for i in range(len(docs))]
+        assert [doc_id for _, _, doc_id in seen] == [d.doc_id for d in docs]
+        assert [number for _, number, _ in seen] == list(range(len(docs)))
+        assert [shard for shard, _, _ in seen] == [i % num_shards for i in range(len(docs))]
     # Through the loader: two ranks deliver every document of the files once.
     from spelangy import InterleavedDataset, PackingConfig
 

@@ -105,14 +105,23 @@ def _offsets(ends: np.ndarray) -> np.ndarray:
 
 
 class PreparedShard:
-    """The documents `indices` of a corpus as a sequence made on access: a shard's stream
-    holds a range, not its documents, so its memory does not grow with the corpus."""
+    """Shard `shard` of `num_shards` of a corpus (document d is in shard d % num_shards), its
+    documents made on access: a shard's stream holds three integers, not its documents, so
+    its memory does not grow with the corpus."""
 
-    def __init__(self, corpus: PreparedCorpus, indices: range, source_name: str):
-        self.corpus, self.indices, self.source_name = corpus, indices, source_name
+    order_key = ()  # the global order of the corpus
+    global_order = True
+
+    def __init__(self, corpus: PreparedCorpus, shard: int, num_shards: int, source_name: str):
+        self.corpus, self.shard, self.num_shards = corpus, shard, num_shards
+        self.source_name = source_name
+        self.domain = len(corpus)
 
     def __len__(self) -> int:
-        return len(self.indices)
+        return len(range(self.shard, self.domain, self.num_shards))
 
-    def __getitem__(self, j: int):
-        return self.corpus.document(self.indices[j], self.source_name)
+    def owns(self, numbers: np.ndarray) -> np.ndarray:
+        return numbers % self.num_shards == self.shard
+
+    def document(self, number: int):
+        return self.corpus.document(number, self.source_name)

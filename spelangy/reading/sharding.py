@@ -48,19 +48,21 @@ def check_enough_files(source: str, num_files: int, num_shards: int) -> None:
 
 
 def iter_sharded(paths: Sequence[str], source: str, shard_by: str, num_shards: int,
-                 wanted: Optional[set]) -> Iterator[Tuple[int, Located, bytes]]:
-    """`(shard, (file, line_index), raw)` for the documents of the shards in `wanted` (all
-    shards when None); documents of other shards may be yielded too, and are skipped by the
-    caller. Raises at once, not on the first item, when there are too few files."""
+                 wanted: Optional[set]) -> Iterator[Tuple[int, Optional[int], Located, bytes]]:
+    """`(shard, number, (file, line_index), raw)` for the documents of the shards in
+    `wanted` (all shards when None); documents of other shards may be yielded too, and are
+    skipped by the caller. `number` is the line index in the files joined (None when
+    sharding by file: a worker does not read the other files). Raises at once, not on the
+    first item, when there are too few files."""
     if shard_by == "file":
         check_enough_files(source, len(paths), num_shards)
         files = [k for k in range(len(paths)) if wanted is None or k % num_shards in wanted]
-        return ((located[0] % num_shards, located, raw)
+        return ((located[0] % num_shards, None, located, raw)
                 for located, raw in iter_files(paths, source, files))
     return _by_concatenated_line(paths, source, num_shards)
 
 
-def _by_concatenated_line(paths, source, num_shards) -> Iterator[Tuple[int, Located, bytes]]:
+def _by_concatenated_line(paths, source, num_shards):
     offset = 0  # lines of the earlier files, blank ones included: as if the files were one
     for file, path in enumerate(paths):
         lines = iter_documents(path, source)
@@ -70,4 +72,4 @@ def _by_concatenated_line(paths, source, num_shards) -> Iterator[Tuple[int, Loca
             except StopIteration as end:
                 offset += end.value  # the number of lines (or items) read
                 break
-            yield (offset + index) % num_shards, (file, index), raw
+            yield (offset + index) % num_shards, offset + index, (file, index), raw

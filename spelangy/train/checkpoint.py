@@ -18,12 +18,14 @@ _PREFIX = "step_"
 class Checkpointer:
     """Saves and restores one run's state under `OUTPUT_DIR/checkpoints/step_N/`.
 
-    Model and optimizer are sharded (FSDP2 DTensors, written by their owners). The loader
-    state differs per data-parallel rank, so each rank writes its own key
-    `loader/dp_rank_R`, as torchtitan does; the data-parallel world size is saved beside it
-    and checked on load, because a loader state only means something for the topology that
-    made it. A checkpoint is written under a temporary name and renamed once complete, so
-    a run killed while saving resumes from the previous one.
+    Model and optimizer are sharded (FSDP2 DTensors, written by their owners; DCP reshards
+    them for another world size). The loader state differs per data-parallel rank, so each
+    rank writes its own key `loader/dp_rank_R`, as torchtitan does, and the data-parallel
+    world size is saved beside it. On load every rank reads the loader states of all saved
+    ranks: on the same topology the dataset takes its own and continues exactly; on
+    another, it continues the epoch elastically (`InterleavedDataset.load_state_dict`).
+    A checkpoint is written under a temporary name and renamed once complete, so a run
+    killed while saving resumes from the previous one.
     """
 
     def __init__(self, output_dir: Path, dp_rank: int, dp_world_size: int, keep_last: int = 2):
@@ -77,23 +79,21 @@ class Checkpointer:
         return final
 
     def load(self, step: int, model, optimizer, scheduler, extra: dict) -> tuple:
-        """Restore model, optimizer and schedule in place; return (loader_state, extra) where
-        `extra` holds the saved values of the keys of the template passed in."""
+        """Restore model, optimizer and schedule in place; return (loader_states, extra):
+        the loader state of every saved data-parallel rank, and the saved values of the keys
+        of the `extra` template."""
         path = self.path(step)
+        saved_world = _saved_world_size(path)
+        if saved_world is None:
+            raise SpelangyError(f"checkpoint {path} cannot be read: no loader state in it")
         small = {
             "trainer": {"step": 0, "dp_world_size": 0, **extra},
-            "loader": {self._key(): b""},
+            "loader": {f"dp_rank_{r}": b"" for r in range(saved_world)},
         }
         try:
             dcp.load(small, checkpoint_id=str(path))
-        except Exception as e:  # DCP wraps a missing key in its own CheckpointException
-            saved_world = _saved_world_size(path)
-            if saved_world not in (None, self.dp_world_size):
-                raise self._topology_error(path, saved_world) from None
+        except Exception as e:
             raise SpelangyError(f"checkpoint {path} cannot be read: {e}") from e
-        saved_world = int(small["trainer"]["dp_world_size"])
-        if saved_world != self.dp_world_size:
-            raise self._topology_error(path, saved_world)
         model_sd, optim_sd = get_state_dict(model, optimizer)
         state = {"model": model_sd, "optim": optim_sd, "lr_schedule": scheduler.state_dict()}
         dcp.load(state, checkpoint_id=str(path))
@@ -101,14 +101,8 @@ class Checkpointer:
                        optim_state_dict=state["optim"])
         scheduler.load_state_dict(state["lr_schedule"])
         trainer = small["trainer"]
-        return pickle.loads(small["loader"][self._key()]), {k: trainer[k] for k in extra}
-
-    def _topology_error(self, path: Path, saved_world: int) -> SpelangyError:
-        return SpelangyError(
-            f"checkpoint {path} was written by {saved_world} data-parallel ranks, this run has "
-            f"{self.dp_world_size}: a loader state resumes only on the topology that wrote it "
-            f"(restart with --nproc {saved_world})"
-        )
+        states = [pickle.loads(small["loader"][f"dp_rank_{r}"]) for r in range(saved_world)]
+        return states, {k: trainer[k] for k in extra}
 
 
 def _saved_world_size(path: Path) -> Optional[int]:

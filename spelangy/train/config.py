@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 from ..config import LOSS_ON, _DictMixin
 from ..errors import SpelangyError
@@ -95,6 +95,8 @@ class DataConfig(_DictMixin):
     """`all`, `text` (the paper's audio-loss-masked setting) or `audio`."""
     num_workers: int = 1
     """DataLoader worker processes per rank; 0 loads in the training process."""
+    num_epochs: Optional[int] = None
+    """Passes over every source, every rank yielding as many batches; None: endless."""
 
     def __post_init__(self):
         if self.seq_len < 2 or self.batch_size < 1:
@@ -107,6 +109,8 @@ class DataConfig(_DictMixin):
             raise SpelangyError(f"DataConfig.loss_on must be one of {LOSS_ON}, got {self.loss_on!r}")
         if self.num_workers < 0:
             raise SpelangyError(f"DataConfig.num_workers must be >= 0, got {self.num_workers}")
+        if self.num_epochs is not None and self.num_epochs < 1:
+            raise SpelangyError(f"DataConfig.num_epochs must be >= 1 or None, got {self.num_epochs}")
 
 
 @dataclass

@@ -28,19 +28,26 @@ def discover(data_dir: Path) -> Tuple[Path, List[Tuple[str, Path]], List[Tuple[s
     DIR/*cuts*.jsonl.gz             speech-text sources (Lhotse cuts with speech tokens),
     DIR/*/cuts.000000.jsonl.gz      or Lhotse Shar directories; named after the file
     DIR/*.jsonl, DIR/*.txt          text-only sources, named after the file
+    DIR/*/meta.json                 prepared corpora (`spelangy index`), speech or text,
+                                    named after the directory
     ```
     """
+    from ..prepared.format import is_prepared, read_meta
+
     data_dir = Path(data_dir)
     spm = data_dir / "spm.model"
     if not spm.is_file():
         raise SpelangyError(f"--data {data_dir}: no SentencePiece model spm.model in it")
+    prepared = {p: read_meta(p)["kind"] for p in sorted(data_dir.iterdir()) if is_prepared(p)}
     speech = [(_speech_name(p), p) for p in sorted(data_dir.glob(f"*cuts*{_SPEECH_SUFFIX}"))]
     speech += [(p.name, p) for p in sorted(data_dir.iterdir())
-               if p.is_dir() and any(p.glob("cuts.*.jsonl*"))]
+               if p.is_dir() and (any(p.glob("cuts.*.jsonl*")) or prepared.get(p) == "speech")]
     text = [(p.name.rsplit(".", 1)[0], p) for p in sorted(data_dir.iterdir())
             if p.is_file() and p.suffix in _TEXT_SUFFIXES and "cuts" not in p.name]
+    text += [(p.name, p) for p, kind in prepared.items() if kind == "text"]
     if not speech and not text:
-        raise SpelangyError(f"--data {data_dir}: no cut manifests (*cuts*.jsonl.gz) or text files")
+        raise SpelangyError(f"--data {data_dir}: no cut manifests (*cuts*.jsonl.gz), text files "
+                            f"or prepared corpora")
     return spm, speech, text
 
 
@@ -93,7 +100,7 @@ class CorpusDataset:
             sampling=spelangy.SamplingConfig(mode=d.sampling),
             packing=spelangy.PackingConfig(seq_len=d.seq_len, batch_size=d.batch_size),
             loss_on=d.loss_on, seed=self.seed, rank=rank, world_size=world_size,
-            num_epochs=None, output=output,
+            num_epochs=d.num_epochs, output=output,
         )
 
 

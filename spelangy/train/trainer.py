@@ -107,12 +107,13 @@ class Trainer:
         if step is None:
             self._log(f"no checkpoint under {self.checkpointer.root}: starting from step 0")
             return self._fresh()
-        loader_state, extra = self.checkpointer.load(
+        loader_states, extra = self.checkpointer.load(
             step, self.model, self.optimizer, self.scheduler,
             extra={"source_tokens": {n: 0 for n in self.source_names}},
         )
-        self.dataset.load_state_dict(loader_state)
-        self.tracker.load_state_dict(loader_state)
+        # Every rank's state: exact on the saved topology, elastic on another.
+        self.dataset.load_state_dict(loader_states, reshard=True)
+        self.tracker.load_state_dict(self.dataset.state_dict())
         self.metrics.source_totals = {k: int(v) for k, v in extra["source_tokens"].items()}
         self.metrics.start(step)
         self._log(f"resumed from {self.checkpointer.path(step)} at step {step}")

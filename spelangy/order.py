@@ -1,0 +1,140 @@
+# The global order: each epoch of a source is one permutation of all its documents.
+"""Position p of epoch e of source s holds document `permute(p)`, a bijection of [0, N)
+computed pointwise (docs/semantics.md, "Order"): a balanced Feistel network over the
+smallest even number of bits that holds N, with cycle walking back into [0, N), the
+format-preserving shuffle that Lhotse's indexed Shar and MosaicML streaming use for
+orders of corpora too large to permute in memory. Nothing here depends on the topology:
+a shard reads, in position order, the documents that its sharding rule gives it and that
+no earlier topology already read this epoch (`SourceWalk`), so that its memory and start
+cost do not grow with the corpus, and a resume on another topology knows from a few
+integers per shard what is left.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .reference.sampling import splitmix64
+
+ROUNDS = 4
+BLOCK = 4096  # positions permuted at once by a walk
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64 of every element (uint64 arithmetic wraps mod 2**64)."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+class EpochPermutation:
+    """The order of one epoch: `permute(positions)` gives the documents there,
+    `positions_of(documents)` the inverse. `key` is (seed, source index, epoch[, shard])."""
+
+    def __init__(self, num_documents: int, key: Sequence[int]):
+        self.n = int(num_documents)
+        bits = max(2, (max(self.n, 1) - 1).bit_length())
+        self.half = np.uint64((bits + 1) // 2)
+        self.mask = np.uint64((1 << int(self.half)) - 1)
+        h = 0
+        for part in key:
+            h = splitmix64(h ^ (int(part) & ((1 << 64) - 1)))
+        self.keys = []
+        for r in range(ROUNDS):
+            h = splitmix64(h ^ r)
+            self.keys.append(np.uint64(h))
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        left, right = x >> self.half, x & self.mask
+        for k in self.keys:
+            left, right = right, left ^ (_mix(right ^ k) & self.mask)
+        return (left << self.half) | right
+
+    def _backward(self, y: np.ndarray) -> np.ndarray:
+        left, right = y >> self.half, y & self.mask
+        for k in reversed(self.keys):
+            left, right = right ^ (_mix(left ^ k) & self.mask), left
+        return (left << self.half) | right
+
+    def _walk(self, values, step) -> np.ndarray:
+        values = np.asarray(values, dtype=np.uint64)
+        if values.size and int(values.max()) >= self.n:
+            raise IndexError(f"value {int(values.max())} outside [0, {self.n})")
+        out = step(values)
+        outside = out >= self.n
+        while outside.any():  # the cycle through a value in [0, n) comes back into it
+            out[outside] = step(out[outside])
+            outside = out >= self.n
+        return out.astype(np.int64)
+
+    def permute(self, positions) -> np.ndarray:
+        return self._walk(positions, self._forward)
+
+    def positions_of(self, documents) -> np.ndarray:
+        return self._walk(documents, self._backward)
+
+
+# What earlier topologies read of an epoch: per layer (num_shards, frontier per shard);
+# document d at position p was read when p < frontier[d % num_shards] for some layer
+# (a frontier of -1: that shard read the whole epoch).
+Layers = List[Tuple[int, List[int]]]
+
+
+def read_by(layers: Layers, positions: np.ndarray, documents: np.ndarray) -> np.ndarray:
+    """Which of `documents` (at `positions`) the `layers` already read."""
+    done = np.zeros(len(documents), dtype=bool)
+    for num_shards, frontier in layers:
+        limit = np.asarray(frontier, dtype=np.int64)
+        limit = np.where(limit < 0, np.iinfo(np.int64).max, limit)
+        done |= positions < limit[documents % num_shards]
+    return done
+
+
+class SourceWalk:
+    """The documents that one shard reads from one source, epoch after epoch.
+
+    `shard` is a shard's documents of the source (`LoadedShard` or `PreparedShard`): the
+    numbering the epoch permutes (`domain`), the rule that picks its own documents
+    (`number % num_shards == shard`), the documents present (a skipped line is absent),
+    and `key` that seeds the order. `layers` maps an epoch to what earlier topologies read
+    of it (after an elastic resume).
+    """
+
+    def __init__(self, shard, seed: int, source_index: int,
+                 layers: Optional[Dict[int, Layers]] = None):
+        self.shard = shard
+        self.seed, self.source_index = seed, source_index
+        self.layers = layers or {}
+        self._block: Optional[tuple] = None  # (epoch, begin, positions, documents)
+        self._permutation: Optional[Tuple[int, EpochPermutation]] = None
+
+    def permutation(self, epoch: int) -> EpochPermutation:
+        if self._permutation is None or self._permutation[0] != epoch:
+            key = (self.seed, self.source_index, epoch, *self.shard.order_key)
+            self._permutation = (epoch, EpochPermutation(self.shard.domain, key))
+        return self._permutation[1]
+
+    def next(self, epoch: int, position: int) -> Optional[Tuple[int, int]]:
+        """`(position, document number)` of the first document this shard reads in `epoch`
+        at `position` or after; None when it has no more in that epoch."""
+        while position < self.shard.domain:
+            begin = position - position % BLOCK
+            _, _, positions, documents = self._read_block(epoch, begin)
+            j = int(np.searchsorted(positions, position))
+            if j < len(positions):
+                return int(positions[j]), int(documents[j])
+            position = begin + BLOCK
+        return None
+
+    def _read_block(self, epoch: int, begin: int) -> tuple:
+        block = self._block
+        if block is None or block[0] != epoch or block[1] != begin:
+            positions = np.arange(begin, min(begin + BLOCK, self.shard.domain), dtype=np.int64)
+            documents = self.permutation(epoch).permute(positions)
+            keep = self.shard.owns(documents)
+            if epoch in self.layers:
+                keep &= ~read_by(self.layers[epoch], positions, documents)
+            block = self._block = (epoch, begin, positions[keep], documents[keep])
+        return block
