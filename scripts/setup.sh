@@ -29,4 +29,5 @@ PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
 # The build runs without isolation so that it reuses these pinned tools.
 "${PIP[@]}" install -c constraints.txt scikit-build-core pybind11 cmake ninja
 echo "[setup] building and installing spelangy"
-"${PIP[@]}" install -c constraints.txt --no-build-isolation -e ".[test,lightning]"
+# The trainers' extras too: the tests run each documented loop.
+"${PIP[@]}" install -c constraints.txt --no-build-isolation -e ".[test,lightning,torchdata,torchtitan,hf]"

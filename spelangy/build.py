@@ -1,6 +1,7 @@
 # RaggedBatch -> PackedBatch on the CPU (C++ or reference) or on a CUDA device (the kernel).
 from __future__ import annotations
 
+import dataclasses
 from typing import Optional, Union
 
 import numpy as np
@@ -69,7 +70,7 @@ def _build_cuda(ragged: RaggedBatch, inputs: list, device: torch.device) -> Pack
     return _packed(ragged, outputs)
 
 
-class RaggedInTransit:
+class RaggedInTransit(PackedBatch):
     """A batch leaving a DataLoader worker: it pickles as its RaggedBatch and unpickles as the
     PackedBatch, built on arrival in the DataLoader's process.
 
@@ -77,13 +78,37 @@ class RaggedInTransit:
     cross as plain bytes through the worker's pipe, while each tensor would cost a
     shared-memory segment, a file descriptor and page faults on both sides; building a
     batch in C++ costs less than moving the difference.
+
+    It is a PackedBatch for code that runs in the worker, such as a DataLoader
+    `collate_fn`: reading any field builds the batch there (it then crosses built).
     """
 
-    def __init__(self, ragged: RaggedBatch):
-        self.ragged = ragged
+    _FIELDS = frozenset(f.name for f in dataclasses.fields(PackedBatch))
+
+    def __init__(self, ragged: RaggedBatch):  # no PackedBatch.__init__: nothing built yet
+        object.__setattr__(self, "_transit", [ragged, None])
+
+    def _built(self) -> PackedBatch:
+        transit = object.__getattribute__(self, "_transit")
+        if transit[1] is None:
+            transit[1] = build_batch(transit[0])
+        return transit[1]
+
+    def __getattribute__(self, name: str):
+        if name in RaggedInTransit._FIELDS:
+            return getattr(object.__getattribute__(self, "_built")(), name)
+        return object.__getattribute__(self, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        setattr(self._built(), name, value)
 
     def __reduce__(self):
-        return build_batch, (self.ragged,)
+        ragged, built = object.__getattribute__(self, "_transit")
+        return (_as_is, (built,)) if built is not None else (build_batch, (ragged,))
+
+
+def _as_is(batch: PackedBatch) -> PackedBatch:
+    return batch
 
 
 def build_batch(

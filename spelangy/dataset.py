@@ -11,7 +11,8 @@ from .core import BACKENDS, get_core
 from .errors import SpelangyError
 from .loading import ON_BAD_INPUT, SkipReport, load_shards
 from .resharding import merge_rank_states
-from .state import LoaderStateTracker, check_version, same_topology
+from .state import (LoaderStateTracker, check_version, from_loader_state, is_worker_snapshot,
+                    same_topology, worker_snapshot)
 from .stream import ShardStream, StreamSettings
 from .vocab import VocabLayout
 
@@ -113,6 +114,8 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
         self._resume: Optional[dict] = None  # this rank's saved state
         self._reshard = False
         self._elastic: Optional[dict] = None  # where an elastic resume starts
+        self._worker_resume: Optional[dict] = None  # a worker's own state (StatefulDataLoader)
+        self._snapshot: Optional[dict] = None  # a worker's state after its last batch
         self._tracker = LoaderStateTracker()  # used when iterated in this process
         self.skips = SkipReport()
 
@@ -138,20 +141,31 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
 
     # --- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """The state after the last batch yielded in this process (num_workers=0 only; with
-        workers, use a LoaderStateTracker fed with the batches, loaded first with this
-        state when the dataset resumed)."""
+        """The state after the last batch yielded in this process: inside a DataLoader
+        worker (where torchdata's `StatefulDataLoader` asks for it), that worker's own; in
+        the training process, the rank's (num_workers=0, or what a resumed dataset starts
+        from: load a `LoaderStateTracker` with it, then feed it the batches)."""
+        if torch.utils.data.get_worker_info() is not None and self._snapshot is not None:
+            return self._snapshot
         return self._tracker.state_dict()
 
     def load_state_dict(self, state: Union[dict, Sequence[dict]], reshard: bool = False) -> None:
-        """Resume where `state` was taken: this rank's saved state, or the list of every
-        rank's states (this rank's is used). On the world size and worker count that saved
+        """Resume where `state` was taken: this rank's saved state, the list of every
+        rank's states (this rank's is used), what torchdata's `StatefulDataLoader` saved
+        (`loader.state_dict()`, of one rank or of every rank), or, inside a DataLoader
+        worker, that worker's own state. On the world size and worker count that saved
         it, the batches are exactly those an uninterrupted run gives. With `reshard=True`
         and the states of every rank, the run may also continue on another world size or
         worker count: every document piece the saved run had not delivered in its epochs
         under way is delivered once, nothing twice (an elastic resume, docs/semantics.md,
         "Resume"); a source sharded by file restarts its epoch."""
+        if is_worker_snapshot(state):  # StatefulDataLoader, in a worker
+            check_version(state)
+            self._worker_resume = state
+            return
         states = list(state) if isinstance(state, (list, tuple)) else [state]
+        states = [from_loader_state(s) if "_snapshot" in s or "dataset_state" in s else s
+                  for s in states]
         for s in states:
             check_version(s)
         own = [s for s in states if not s["workers"] or (s["world_size"], s["rank"]) ==
@@ -162,11 +176,6 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
                                 f"dataset is rank {self.rank}")
         self._resume = own[0] if len(own) == 1 else None
         self._reshard = reshard
-        self._tracker = LoaderStateTracker()
-        if self._resume is not None:
-            self._tracker.load_state_dict(self._resume)
-        elif self._elastic is not None:
-            self._tracker.start = self._elastic
         self._elastic = None
         if reshard:
             global_order = [getattr(s, "shard_by", "document") == "document"
@@ -178,13 +187,20 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
                 f"loader state was saved with world_size={saved['world_size']}, this dataset "
                 f"has world_size={self.world_size}; pass the states of every rank with "
                 f"reshard=True to continue the epoch on the new topology")
+        self._tracker = LoaderStateTracker()
+        if self._resume is not None:
+            self._tracker.load_state_dict(self._resume)
+        elif self._elastic is not None:
+            self._tracker.start = self._elastic
 
     # --- iteration -------------------------------------------------------------------------
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         num_workers, physical = (info.num_workers, info.id) if info else (1, 0)
         state, worker_state, logical, start = self._resume, None, physical, None
-        if state is not None and same_topology(state, self.world_size, num_workers):
+        if self._worker_resume is not None:
+            state, worker_state, logical, start = self._resume_worker(num_workers)
+        elif state is not None and same_topology(state, self.world_size, num_workers):
             # The DataLoader starts with worker 0; after k batches the next one belongs to
             # worker k % n, so worker p plays the part of worker (p + k) % n.
             logical = (physical + state["batches"]) % num_workers
@@ -209,6 +225,18 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
         if worker_state is not None:
             stream.load_state_dict(worker_state)
         yield from self._emit(stream, target, logical, num_workers, info is None, start)
+
+    def _resume_worker(self, num_workers: int) -> tuple:
+        saved = self._worker_resume
+        topology = (self.rank, self.world_size, num_workers)
+        if (saved["rank"], saved["world_size"], saved["num_workers"]) != topology:
+            raise SpelangyError(
+                f"a worker's state from rank {saved['rank']} of world_size "
+                f"{saved['world_size']} with num_workers={saved['num_workers']} cannot resume "
+                f"rank {self.rank} of {self.world_size} with num_workers={num_workers}; "
+                f"to continue on another topology, pass the states of every rank to "
+                f"load_state_dict(states, reshard=True) before making the loader")
+        return None, saved, saved["worker"], saved.get("start")
 
     def _make_stream(self, shard: int, num_shards: int, start: Optional[dict]):
         core, settings = get_core(self.backend), self._settings()
@@ -237,7 +265,7 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
               num_workers: int, in_process: bool, start: Optional[dict]):
         meta = {"worker": logical, "num_workers": num_workers, "rank": self.rank,
                 "world_size": self.world_size}
-        batches = iter(stream)
+        batches, announced = iter(stream), False
         while target is None or stream.batches < target:
             ragged = next(batches, None)
             if ragged is None:
@@ -245,8 +273,10 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
                     return
                 ragged = stream.padding_batch()
             ragged.loader_state = {**meta, **ragged.loader_state}
-            if start is not None:  # once per worker: the tracker keeps it
-                ragged.loader_state["start"], start = start, None
+            if not in_process:  # what StatefulDataLoader snapshots, by reference: cheap
+                self._snapshot = worker_snapshot(ragged.loader_state, start)
+            if start is not None and not announced:  # once per worker: the tracker keeps it
+                ragged.loader_state["start"], announced = start, True
             out = ragged
             if self.output == "packed" and not in_process and self.backend == "cpp":
                 from .build import RaggedInTransit

@@ -11,6 +11,7 @@ integers per shard what is left.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -122,9 +123,9 @@ class SourceWalk:
         while position < self.shard.domain:
             begin = position - position % BLOCK
             _, _, positions, documents = self._read_block(epoch, begin)
-            j = int(np.searchsorted(positions, position))
+            j = bisect_left(positions, position)
             if j < len(positions):
-                return int(positions[j]), int(documents[j])
+                return positions[j], documents[j]
             position = begin + BLOCK
         return None
 
@@ -136,5 +137,7 @@ class SourceWalk:
             keep = self.shard.owns(documents)
             if epoch in self.layers:
                 keep &= ~read_by(self.layers[epoch], positions, documents)
-            block = self._block = (epoch, begin, positions[keep], documents[keep])
+            # (lists: a stream asks for one document at a time)
+            block = self._block = (epoch, begin, positions[keep].tolist(),
+                                   documents[keep].tolist())
         return block

@@ -80,6 +80,43 @@ class LoaderStateTracker:
         return total
 
 
+_META = ("rank", "world_size", "num_workers")
+
+
+def worker_snapshot(loader_state: dict, start: Optional[dict]) -> dict:
+    """One DataLoader worker's state after its last batch, whole (what
+    `InterleavedDataset.state_dict()` returns inside a worker)."""
+    return {"version": STATE_VERSION, **loader_state, "start": start}
+
+
+def is_worker_snapshot(state) -> bool:
+    return isinstance(state, dict) and "worker" in state
+
+
+def from_loader_state(state: dict) -> dict:
+    """A rank's state from what torchdata's `StatefulDataLoader.state_dict()` saved: the
+    dataset's own state (no workers), or its workers' snapshots gathered as a
+    `LoaderStateTracker` gathers them from batches (a worker that had not begun holds
+    the rank's state it was to resume from)."""
+    if "_snapshot" not in state:
+        return state["dataset_state"]
+    snapshots = [w.get("dataset_state") for w in
+                 state["_snapshot"]["_worker_snapshots"].values()]
+    begun = [s for s in snapshots if is_worker_snapshot(s)]
+    waiting = [s for s in snapshots if s is not None and not is_worker_snapshot(s)]
+    rank = dict(waiting[0]) if waiting else {"version": STATE_VERSION, "batches": 0, "workers": {}}
+    workers = dict(rank["workers"])
+    for snapshot in begun:
+        rank.update({k: snapshot[k] for k in _META})
+        workers[str(snapshot["worker"])] = {
+            k: v for k, v in snapshot.items() if k not in (*_META, "worker", "version", "start")}
+        if snapshot.get("start") is not None:
+            rank["start"] = snapshot["start"]
+    rank["workers"] = workers
+    rank["batches"] = sum(int(w["batches"]) for w in workers.values())
+    return rank
+
+
 def check_version(state: dict) -> None:
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         got = state.get("version") if isinstance(state, dict) else type(state).__name__

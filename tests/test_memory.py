@@ -105,3 +105,28 @@ def test_worker_batches_arrive_as_equal_packed_batches(corpus):
     assert isinstance(got, PackedBatch) and got.receipts == packed.receipts
     for name in ("tokens", "labels", "position_ids", "modality", "cu_seqlens"):
         assert torch.equal(getattr(got, name), getattr(packed, name)), name
+
+
+def test_a_collate_fn_in_the_worker_receives_a_packed_batch(corpus):
+    import torch
+    from torch.utils.data import DataLoader
+
+    from spelangy import InterleavedDataset, PackedBatch, PackingConfig
+    from spelangy.sources import SpeechTextSource
+
+    cuts, spm = corpus
+    ds = InterleavedDataset([SpeechTextSource("tiny", cuts)], spm, num_epochs=1,
+                            packing=PackingConfig(seq_len=128, batch_size=2))
+    def to_hf(batch):  # runs in the worker
+        assert isinstance(batch, PackedBatch)
+        return {"input_ids": batch.tokens, "labels": batch.labels}
+
+    plain = list(DataLoader(ds, batch_size=None, num_workers=0))
+    for got, want in zip(DataLoader(ds, batch_size=None, num_workers=1, collate_fn=to_hf), plain):
+        assert torch.equal(got["input_ids"], want.tokens)
+        assert torch.equal(got["labels"], want.labels)
+    # A collate_fn that returns the batch hands over a PackedBatch, equal to the plain one.
+    back = list(DataLoader(ds, batch_size=None, num_workers=1, collate_fn=lambda b: b))
+    assert [type(b) for b in back] == [PackedBatch] * len(plain)
+    assert all(torch.equal(a.tokens, b.tokens) for a, b in zip(back, plain))
+    assert [b.receipts for b in back] == [b.receipts for b in plain]

@@ -55,12 +55,13 @@ class PreparedCorpus:
         self._checked = text_tokenizer
 
     def _range(self, name: str, i: int, rows: str) -> slice:
-        end = self.columns[name]
+        c = self._columns
+        end = c[name]
         begin, stop = (int(end[i - 1]) if i else 0), int(end[i])
-        if not 0 <= begin <= stop <= len(self.columns[rows]):
+        if not 0 <= begin <= stop <= len(c[rows]):
             raise SpelangyError(f"prepared corpus {self.directory}: document {i} has rows "
                                 f"[{begin}, {stop}) of {rows}, which has "
-                                f"{len(self.columns[rows])}: a damaged build")
+                                f"{len(c[rows])}: a damaged build")
         return slice(begin, stop)
 
     def document(self, i: int, source_name: str):
@@ -69,7 +70,7 @@ class PreparedCorpus:
         if not 0 <= i < len(self):
             raise IndexError(f"document {i} of a corpus of {len(self)}")
         c = self.columns
-        doc_id = bytes(c["doc_ids"][self._range("doc_id_end", i, "doc_ids")]).decode("utf-8")
+        doc_id = c["doc_ids"][self._range("doc_id_end", i, "doc_ids")].tobytes().decode("utf-8")
         text = c["text_tokens"][self._range("doc_text_end", i, "text_tokens")]
         if self.kind == "text":
             if c["doc_id_named"][i]:
@@ -90,9 +91,9 @@ class PreparedCorpus:
             word_token_offsets=_offsets(c["word_text_end"][words]),
             text_tokens=text,
             speech_tokens=c["speech_tokens"][self._range("doc_frame_end", i, "speech_tokens")],
-            frame_shift=float(c["doc_frame_shift"][i]),
-            duration=float(c["doc_duration"][i]),
-            words_outside_cut=int(c["doc_words_outside_cut"][i]),
+            frame_shift=c["doc_frame_shift"][i].item(),
+            duration=c["doc_duration"][i].item(),
+            words_outside_cut=c["doc_words_outside_cut"][i].item(),
         )
 
 
