@@ -38,7 +38,9 @@ class LoaderStateTracker:
         self.start: Optional[dict] = None
 
     def update(self, batch) -> None:
-        state = batch.loader_state
+        """Record the state a batch carries (`batch.loader_state`, or `batch["loader_state"]`
+        for a batch turned into a dict)."""
+        state = batch["loader_state"] if isinstance(batch, dict) else batch.loader_state
         if state is None:
             raise SpelangyError("this batch carries no loader_state: was it made by InterleavedDataset?")
         meta = {k: state[k] for k in ("rank", "world_size", "num_workers")}

@@ -185,3 +185,15 @@ def make_training_corpus(root, num_docs: int, sentences_per_text: int) -> Path:
     write_text_jsonl(cuts.parent / "text.jsonl",
                      [random_text(rng, sentences_per_text) for _ in range(8)])
     return cuts.parent
+
+
+def saved_and_loaded(state):
+    """`state` after `torch.save` and `torch.load`, as a checkpoint keeps it."""
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=False)

@@ -1,4 +1,5 @@
-# The examples run: the loader in a plain PyTorch loop and in PyTorch Lightning, with resume.
+# The examples run: the loader in a plain PyTorch loop, PyTorch Lightning and Hugging Face's
+# Trainer, with resume (torchtitan's example: tests/test_trainer_adapters.py).
 import importlib.util
 import warnings
 from pathlib import Path
@@ -52,3 +53,19 @@ def test_lightning_loop_trains_and_resumes_exactly(corpus, tmp_path):
         rest = pl.fit(corpus, 6, tmp_path / "split2", tmp_path / "split" / "last.ckpt", **settings)
     assert len(whole) == 6 and len(first) == 3 and len(rest) == 3
     assert first + rest == whole
+
+
+def test_hf_trainer_trains_and_resumes_exactly(corpus, tmp_path):
+    pytest.importorskip("transformers", reason="the optional extra spelangy[hf]")
+    hf = load_example("hf_trainer")
+    settings = dict(seq_len=64, batch_size=2, num_workers=1, save_steps=2)
+
+    def losses(history):
+        return [(h["step"], h["loss"]) for h in history if "loss" in h]
+
+    whole = losses(hf.train(corpus, 4, tmp_path / "whole", **settings))
+    assert [step for step, _ in whole] == [1, 2, 3, 4]
+    hf.train(corpus, 2, tmp_path / "split", **settings)
+    # Steps 1-2 come back with the checkpoint's history, steps 3-4 are trained again: on
+    # the batches the loader resumes with, not a replay of the stream.
+    assert losses(hf.train(corpus, 4, tmp_path / "split", resume=True, **settings)) == whole

@@ -1,11 +1,11 @@
 # torchdata's StatefulDataLoader, used as its documentation says: exact resume with and
 # without workers, and an elastic resume from its saved states.
-import io
 import itertools
 
 import pytest
 import torch
 
+from data_utils import saved_and_loaded
 from fake_sources import FakeTokenizer, speech_source, text_source
 from spelangy import InterleavedDataset, PackingConfig
 from spelangy.errors import SpelangyError
@@ -19,13 +19,6 @@ def make_dataset(sources, **kwargs):
                     packing=PackingConfig(seq_len=64, batch_size=2))
     settings.update(kwargs)
     return InterleavedDataset(sources, **settings)
-
-
-def round_trip(state):
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, weights_only=False)
 
 
 def assert_same(a, b):
@@ -46,7 +39,7 @@ def test_stateful_dataloader_resumes_exactly(rng, num_workers):
                                     num_workers=num_workers)
         it = iter(loader)
         first = [next(it) for _ in range(k)]
-        saved = round_trip(loader.state_dict())
+        saved = saved_and_loaded(loader.state_dict())
         del it, loader
         resumed = StatefulDataLoader(make_dataset(sources), batch_size=None,
                                      num_workers=num_workers)
@@ -76,7 +69,7 @@ def test_elastic_resume_from_stateful_dataloader_states(rng):
         loader = StatefulDataLoader(make_dataset(sources, rank=rank, world_size=2, num_epochs=1),
                                     batch_size=None, num_workers=2)
         delivered += itertools.islice(loader, 3)
-        saved.append(round_trip(loader.state_dict()))
+        saved.append(saved_and_loaded(loader.state_dict()))
     with pytest.raises(SpelangyError, match="reshard=True"):
         make_dataset(sources, world_size=3, num_epochs=1).load_state_dict(saved)
     for rank in range(3):
