@@ -219,6 +219,7 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
             self._tracker = LoaderStateTracker()
             if state is not None:
                 self._tracker.load_state_dict(state)
+            self._tracker.start = self._tracker.start or start
         num_shards = self.world_size * num_workers
         shard = self.rank * num_workers + logical
         stream, target = self._make_stream(shard, num_shards, start)

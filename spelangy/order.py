@@ -1,9 +1,9 @@
 # The global order: each epoch of a source is one permutation of all its documents.
 """Position p of epoch e of source s holds document `permute(p)`, a bijection of [0, N)
 computed pointwise (docs/semantics.md, "Order"): a balanced Feistel network over the
-smallest even number of bits that holds N, with cycle walking back into [0, N), the
-format-preserving shuffle that Lhotse's indexed Shar and MosaicML streaming use for
-orders of corpora too large to permute in memory. Nothing here depends on the topology:
+smallest even number of bits that holds N, with cycle walking back into [0, N): the
+format-preserving shuffle Lhotse 2.0 uses for indexed Shar, since a corpus may be too
+large to permute in memory. As in MosaicML streaming, nothing depends on the topology:
 a shard reads, in position order, the documents that its sharding rule gives it and that
 no earlier topology already read this epoch (`SourceWalk`), so that its memory and start
 cost do not grow with the corpus, and a resume on another topology knows from a few
