@@ -12,7 +12,7 @@ integers per shard what is left.
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -77,20 +77,25 @@ class EpochPermutation:
         return self._walk(documents, self._backward)
 
 
-# What earlier topologies read of an epoch: per layer (num_shards, frontier per shard);
-# document d at position p was read when p < frontier[d % num_shards] for some layer
-# (a frontier of -1: that shard read the whole epoch).
-Layers = List[Tuple[int, List[int]]]
+class Layer:
+    """What one earlier topology read: per shard of its `num_shards`, the epoch it was in
+    and its position there (-1: it owned no document). Document d at position p of epoch
+    e was read when, with k = d % num_shards, e < epochs[k], or e == epochs[k] and
+    p < positions[k], or positions[k] == -1."""
 
+    def __init__(self, num_shards: int, epochs: Sequence[int], positions: Sequence[int]):
+        self.num_shards = int(num_shards)
+        self.epochs = np.asarray(epochs, dtype=np.int64)
+        self.positions = np.asarray(positions, dtype=np.int64)
 
-def read_by(layers: Layers, positions: np.ndarray, documents: np.ndarray) -> np.ndarray:
-    """Which of `documents` (at `positions`) the `layers` already read."""
-    done = np.zeros(len(documents), dtype=bool)
-    for num_shards, frontier in layers:
-        limit = np.asarray(frontier, dtype=np.int64)
-        limit = np.where(limit < 0, np.iinfo(np.int64).max, limit)
-        done |= positions < limit[documents % num_shards]
-    return done
+    def last_epoch(self) -> int:
+        """The last epoch it read a part of."""
+        return int(self.epochs[self.positions >= 0].max(initial=-1))
+
+    def read(self, epoch: int, positions: np.ndarray, documents: np.ndarray) -> np.ndarray:
+        k = documents % self.num_shards
+        epochs, frontier = self.epochs[k], self.positions[k]
+        return (frontier < 0) | (epoch < epochs) | ((epoch == epochs) & (positions < frontier))
 
 
 class SourceWalk:
@@ -99,15 +104,15 @@ class SourceWalk:
     `shard` is a shard's documents of the source (`LoadedShard` or `PreparedShard`): the
     numbering the epoch permutes (`domain`), the rule that picks its own documents
     (`number % num_shards == shard`), the documents present (a skipped line is absent),
-    and `key` that seeds the order. `layers` maps an epoch to what earlier topologies read
-    of it (after an elastic resume).
+    and `key` that seeds the order. `layers` are what earlier topologies read (after an
+    elastic resume): the shard leaves those documents out.
     """
 
     def __init__(self, shard, seed: int, source_index: int,
-                 layers: Optional[Dict[int, Layers]] = None):
+                 layers: Sequence[Layer] = ()):
         self.shard = shard
         self.seed, self.source_index = seed, source_index
-        self.layers = layers or {}
+        self.layers = list(layers)
         self._block: Optional[tuple] = None  # (epoch, begin, positions, documents)
         self._permutation: Optional[Tuple[int, EpochPermutation]] = None
 
@@ -135,8 +140,9 @@ class SourceWalk:
             positions = np.arange(begin, min(begin + BLOCK, self.shard.domain), dtype=np.int64)
             documents = self.permutation(epoch).permute(positions)
             keep = self.shard.owns(documents)
-            if epoch in self.layers:
-                keep &= ~read_by(self.layers[epoch], positions, documents)
+            for layer in self.layers:
+                if epoch <= layer.last_epoch():
+                    keep &= ~layer.read(epoch, positions, documents)
             # (lists: a stream asks for one document at a time)
             block = self._block = (epoch, begin, positions[keep].tolist(),
                                    documents[keep].tolist())

@@ -3,11 +3,12 @@
 order (`spelangy.order`): every document of its own before that position has been read.
 So the states of all ranks say exactly what each epoch still holds, whatever the
 topology that comes next. The start of the resumed run (`merge_rank_states`) is, per
-source, the earliest epoch any shard was in and, for each epoch under way, one layer
-`(num_shards, frontier per shard)` of what was read (after the layers of earlier
-resumes); plus the pieces that the packers held, not yet delivered (each new shard takes
-those of its own documents), and the summed counters (new shard 0 carries them). It is
-small and costs nothing to compute in the corpus size: no document is read.
+source, the earliest epoch any shard was in and one layer `(num_shards, epoch per shard,
+position per shard)` of what was read (`spelangy.order.Layer`, after the layers of
+earlier resumes that still matter); plus the pieces that the packers held, not yet
+delivered (each new shard takes those of its own documents), and the summed counters
+(new shard 0 carries them). Its size grows with the shards, not with the corpus or the
+epochs, and no document is read to make it.
 
 A source sharded by file has no global order: its shards' documents depend on the
 topology, so it restarts the earliest epoch a shard was in (logged).
@@ -102,27 +103,15 @@ def merge_rank_states(states: Sequence[dict], num_sources: int,
                             "restarts on the new topology (what was read of it is read again)",
                             source, merged["epochs"][source])
             continue
-        merged["layers"][source] = _layers(dict(old["layers"][source]), epochs, positions,
-                                           merged["epochs"][source])
+        # What earlier topologies read of the epochs still under way, then this one.
+        merged["layers"][source] = [
+            layer for layer in old["layers"][source]
+            if max((e for e, p in zip(layer[1], layer[2]) if p >= 0), default=-1)
+            >= merged["epochs"][source]
+        ] + [[len(shards), epochs, positions]]
     merged["pieces"] = [p for s in shards for p in _held_pieces(s) if global_order[p[0]]]
     merged["counters"] = _counters(shards)
     return merged
-
-
-def _layers(earlier: Dict[int, list], epochs: List[int], positions: List[int],
-            first: int) -> list:
-    """Per epoch still under way from `first` on, what was read of it: the earlier layers,
-    then this run's frontier per shard (-1: the shard read all of its own, 0: none)."""
-    out = []
-    for epoch in range(first, max([first, *epochs, *earlier]) + 1):
-        frontier = [-1 if p < 0 or epoch < e else (p if epoch == e else 0)
-                    for e, p in zip(epochs, positions)]
-        layers = list(earlier.get(epoch, []))
-        if any(frontier):
-            layers.append([len(frontier), frontier])
-        if layers:
-            out.append([epoch, layers])
-    return out
 
 
 def _held_pieces(state: dict) -> List[list]:

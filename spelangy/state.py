@@ -180,10 +180,10 @@ def check_start(start: dict, domains: Sequence[int]) -> None:
         if len(start["layers"]) != n:
             raise _damaged(f"the start has layers for {len(start['layers'])} sources, not {n}")
         for layers in start["layers"]:
-            for epoch, stack in layers:
-                for num_shards, frontier in stack:
-                    _integers([epoch, num_shards], "a layer's epoch and shard count", 2, 0)
-                    _integers(frontier, "a layer's frontiers", num_shards, -1)
+            for num_shards, epochs, positions in layers:
+                _integers([num_shards], "a layer's shard count", 1, 1)
+                _integers(epochs, "a layer's epochs", num_shards, 0)
+                _integers(positions, "a layer's positions", num_shards, -1)
         _check_pieces(start["pieces"], domains)
         _integers(list(start["counters"].values()), "start counters", len(start["counters"]),
                   -(1 << 62))

@@ -11,7 +11,7 @@ from .documents import SpeechDocument
 from .errors import BadInputError, SpelangyError
 from .loading import SkipReport
 from .mixing import TokenMixer
-from .order import SourceWalk
+from .order import Layer, SourceWalk
 from .state import check_start, check_worker_state
 from .packing import BuiltDocument, DocRef, Packer, rows_to_ragged
 from .vocab import VocabLayout
@@ -74,7 +74,7 @@ class ShardStream:
         check_start(start, [d.domain for d in self.documents])
         self.mixer.epochs = [int(e) for e in start["epochs"]]
         for walk, layers in zip(self.walks, start["layers"]):
-            walk.layers = {int(epoch): [(int(n), list(f)) for n, f in ls] for epoch, ls in layers}
+            walk.layers = [Layer(*layer) for layer in layers]
         counters = dict(self.counters)  # rebuilding a held document counts nothing again
         for source, epoch, number, begin, end in start["pieces"]:
             if self.documents[source].owns(np.array([number], np.int64))[0]:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from order_spec import spec_order
 
 from spelangy.loading import LoadedShard
-from spelangy.order import BLOCK, EpochPermutation, SourceWalk
+from spelangy.order import BLOCK, EpochPermutation, Layer, SourceWalk
 
 
 @settings(max_examples=60, deadline=None)
@@ -61,13 +61,17 @@ def test_every_topology_reads_the_one_order(rng):
 
 def test_layers_leave_out_what_an_earlier_topology_read(rng):
     n = 500
-    order = EpochPermutation(n, (0, 0, 0)).permute(np.arange(n)).tolist()
-    # Three old shards stopped at random positions; shard 1 had read all of its own.
-    frontier = [int(rng.integers(0, n)), -1, int(rng.integers(0, n))]
-    read_before = {d for p, d in enumerate(order)
-                   if frontier[d % 3] < 0 or p < frontier[d % 3]}
-    layers = {0: [(3, frontier)]}
-    rest = [d for k in range(2)
-            for _, d in read_epoch(SourceWalk(dense_shard(n, k, 2), 0, 0, layers), 0)]
-    assert sorted(rest) == sorted(set(range(n)) - read_before)
-    assert read_epoch(SourceWalk(dense_shard(n, 0, 2), 0, 0, layers), 1) != []  # epoch 1: whole
+    orders = [EpochPermutation(n, (0, 0, e)).permute(np.arange(n)).tolist() for e in range(4)]
+    # Three old shards: one in epoch 1 at a random position, one already in epoch 3, one
+    # that owned no document; the new topology has 2 shards.
+    layer = Layer(3, [1, 3, 0], [int(rng.integers(0, n)), 7, -1])
+    for epoch, order in enumerate(orders):
+        read = {d for p, d in enumerate(order) if layer.positions[d % 3] < 0
+                or epoch < layer.epochs[d % 3]
+                or (epoch == layer.epochs[d % 3] and p < layer.positions[d % 3])}
+        rest = [d for k in range(2)
+                for _, d in read_epoch(SourceWalk(dense_shard(n, k, 2), 0, 0, [layer]), epoch)]
+        assert sorted(rest) == sorted(set(range(n)) - read), epoch
+        assert len(rest) == len(set(rest))
+    whole = read_epoch(SourceWalk(dense_shard(n, 0, 2), 0, 0, [layer]), 4)  # after the layer
+    assert len(whole) == n // 2
