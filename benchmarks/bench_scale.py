@@ -1,7 +1,7 @@
 # Streaming at several corpus sizes, speech and text: the manifest (raw file) path beside the
 # prepared path, in one run.
 #   .venv/bin/python benchmarks/bench_scale.py [--sizes 150,600,2400] [--text-mb 2.5,10,40]
-#       [--dir DIR]
+#       [--rounds 5] [--dir DIR]
 """For each corpus size, speech (generated corpora, `spelangy.bench.corpus`, 8 manifest
 files) and text (generated JSONL, 8 files), in one run:
 
@@ -9,8 +9,8 @@ files) and text (generated JSONL, 8 files), in one run:
 - for the manifest and the prepared path, with 0 and 2 DataLoader workers, each in a fresh
   process: seconds to the first batch, memory of each worker after it (PSS and private,
   from /proc/PID/smaps_rollup; with 0 workers, the main process's growth since before the
-  dataset was made), and packed tokens/s over the next 100 batches (one row of 16,384
-  tokens per batch; CPU seconds of the process and its workers).
+  dataset was made), and packed tokens/s (wall clock, padding left out) in `--rounds`
+  rounds of 100 batches of one 16,384-token row: the first round, the median and the best.
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def children(pid: int) -> list:
     return found
 
 
-def run_case(kind: str, path, spm: str, workers: int) -> dict:
+def run_case(kind: str, path, spm: str, workers: int, rounds: int) -> dict:
     """One case, in this (fresh) process: first batch, memory, throughput."""
     import itertools
 
@@ -68,12 +68,13 @@ def run_case(kind: str, path, spm: str, workers: int) -> dict:
     else:
         now = smaps(os.getpid())
         pss, private = now["pss"] - before["pss"], now["private"] - before["private"]
-    cpu0, wall0 = time.process_time(), time.perf_counter()
-    tokens = sum(int((b.modality != 3).sum()) for b in itertools.islice(it, 100))
-    wall = time.perf_counter() - wall0
-    cpu = time.process_time() - cpu0
+    rates = []  # this VM drifts: rounds in one process, the first one warming up
+    for _ in range(rounds):
+        wall0 = time.perf_counter()
+        tokens = sum(int((b.modality != 3).sum()) for b in itertools.islice(it, 100))
+        rates.append(tokens / (time.perf_counter() - wall0) / 1e6)
     return {"first_batch_s": first, "pss_mib": pss, "private_mib": private,
-            "mtok_per_s": tokens / wall / 1e6, "main_cpu_s": cpu}
+            "mtok_per_s": rates}
 
 
 def generate_text(root: Path, mb: float) -> list:
@@ -116,7 +117,7 @@ def build(paths, out: Path, spm: str, jobs: int) -> tuple:
     return meta["documents"], time.perf_counter() - start
 
 
-def measure(kind: str, root: Path, paths: list, spm: str, rows: list) -> None:
+def measure(kind: str, root: Path, paths: list, spm: str, rounds: int, rows: list) -> None:
     """Builds both ways, then runs the four cases of one corpus, each in a fresh process."""
     # MB of text as written (a speech corpus's size is its documents)
     mb = sum(os.path.getsize(p) for p in paths) / 1e6 if kind == "text" else None
@@ -126,7 +127,7 @@ def measure(kind: str, root: Path, paths: list, spm: str, rows: list) -> None:
     for name, path in (("manifest", paths), ("prepared", str(root / "index-1"))):
         for workers in (0, 2):
             out = subprocess.run([sys.executable, __file__, "--case",
-                                  json.dumps([kind, path, spm, workers])],
+                                  json.dumps([kind, path, spm, workers, rounds])],
                                  capture_output=True, text=True, check=True).stdout
             row = {"kind": kind, "documents": docs, "mb": mb, "path": name, "workers": workers,
                    **json.loads(out.strip().splitlines()[-1]),
@@ -141,6 +142,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="150,600,2400", help="speech documents")
     parser.add_argument("--text-mb", default="2.5,10,40", help="megabytes of text")
     parser.add_argument("--dir", default=str(Path.home() / ".cache" / "spelangy" / "scale"))
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of 100 batches per case")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # a child process runs one case
     args = parser.parse_args()
     if args.case:
@@ -154,21 +156,25 @@ def main() -> None:
         root = Path(args.dir) / f"docs{size}"
         corpus = generate_corpus(root, CorpusSpec(num_docs=size, manifest_files=FILES))
         spm = spm or str(corpus.spm_path)  # one model for every text size: comparable tokens
-        measure("speech", root, [str(p) for p in corpus.cuts_paths], str(corpus.spm_path), rows)
+        measure("speech", root, [str(p) for p in corpus.cuts_paths], str(corpus.spm_path),
+                args.rounds, rows)
     for mb in map(float, args.text_mb.split(",")):
         root = Path(args.dir) / f"text{mb:g}mb"
-        measure("text", root, generate_text(root, mb), spm, rows)
+        measure("text", root, generate_text(root, mb), spm, args.rounds, rows)
     print("\n| kind | documents | MB | path | workers | first batch s | PSS MiB | private MiB |"
-          " Mtok/s | build docs/s (1 proc / 2) | build MB/s (1 proc / 2) |")
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+          " Mtok/s, first round | Mtok/s, median / best round |"
+          " build docs/s (1 proc / 2) | build MB/s (1 proc / 2) |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         text = r["mb"] is not None
         mb = f"{r['mb']:.2f}" if text else "-"
         docs_s = " / ".join(f"{v:.0f}" for v in r["build_docs_per_s"])
         mb_s = " / ".join(f"{v:.1f}" for v in r["build_mb_per_s"]) if text else "-"
+        rounds = sorted(r["mtok_per_s"])
         print(f"| {r['kind']} | {r['documents']} | {mb} | {r['path']} |"
               f" {r['workers']} | {r['first_batch_s']:.3f} | {r['pss_mib']:.0f} |"
-              f" {r['private_mib']:.0f} | {r['mtok_per_s']:.2f} | {docs_s} | {mb_s} |")
+              f" {r['private_mib']:.0f} | {r['mtok_per_s'][0]:.1f} |"
+              f" {rounds[len(rounds) // 2]:.1f} / {rounds[-1]:.1f} | {docs_s} | {mb_s} |")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def test_kernel_benchmark_runs_and_reports_every_table():
 def test_scale_benchmark_runs_every_case(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), "--sizes", "16",
-         "--text-mb", "0.1", "--dir", str(tmp_path)],
+         "--text-mb", "0.1", "--rounds", "1", "--dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr
