@@ -44,10 +44,10 @@ class LoadedShard:
     own (`order_key`). A number whose item was skipped as bad has no document.
     """
 
-    def __init__(self, domain: int, shard: int, num_shards: int, order_key: tuple = ()):
-        self.domain, self.shard, self.num_shards = domain, shard, num_shards
-        self.order_key = order_key
-        self.global_order = not order_key
+    def __init__(self, shard: int, num_shards: int):
+        self.shard, self.num_shards = shard, num_shards
+        self.domain = 0  # the size of the numbering, known once every item was read
+        self.order_key: tuple = ()
         self._numbers: List[int] = []
         self._documents: list = []
         self.numbers = np.zeros(0, np.int64)
@@ -102,14 +102,14 @@ def load_shards(
         return {s: source.prepared_shard(s, num_shards, text_tokenizer)
                 for s in range(num_shards) if wanted is None or s in wanted}
     start = time.perf_counter()
-    shards = {s: LoadedShard(0, s, num_shards) for s in range(num_shards)
+    shards = {s: LoadedShard(s, num_shards) for s in range(num_shards)
               if wanted is None or s in wanted}
     domain, counts = 0, dict.fromkeys(shards, 0)
     for shard, number, index, raw in _sharded_items(source, num_shards, wanted):
         if number is None:  # sharded by file: the shard's own numbering and order
             number, counts[shard] = counts.get(shard, 0), counts.get(shard, 0) + 1
             if shard in shards:
-                shards[shard].order_key, shards[shard].global_order = (shard,), False
+                shards[shard].order_key = (shard,)
         domain = max(domain, number + 1)
         if shard not in shards:
             continue
@@ -121,7 +121,7 @@ def load_shards(
             if shard == own_shard:
                 skips.add(source.name, error)
     for s, loaded in shards.items():
-        loaded.close(counts[s] if not loaded.global_order else domain)
+        loaded.close(counts[s] if loaded.order_key else domain)
     elapsed = time.perf_counter() - start
     if elapsed > SLOW_LOAD_SECONDS:
         log.warning("source %r: reading its documents took %.1f s before the first batch (and "

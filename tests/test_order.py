@@ -29,7 +29,7 @@ def test_large_corpus_positions_cost_nothing_up_front():
 
 
 def dense_shard(n, shard, num_shards, missing=()):
-    loaded = LoadedShard(0, shard, num_shards)
+    loaded = LoadedShard(shard, num_shards)
     for number in range(shard, n, num_shards):
         if number not in missing:
             loaded.add(number, f"doc-{number}")

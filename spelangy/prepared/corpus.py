@@ -111,7 +111,6 @@ class PreparedShard:
     its memory does not grow with the corpus."""
 
     order_key = ()  # the global order of the corpus
-    global_order = True
 
     def __init__(self, corpus: PreparedCorpus, shard: int, num_shards: int, source_name: str):
         self.corpus, self.shard, self.num_shards = corpus, shard, num_shards
