@@ -74,7 +74,10 @@ class Packer:
     def push(self, doc: BuiltDocument, start: int = 0, end: Optional[int] = None) -> None:
         """Places tokens [start, end) of `doc` (all of them by default; a part when an
         elastic resume hands over a piece that another packer held)."""
-        end = doc.length if end is None else end
+        if end is None:
+            end = doc.length
+        else:
+            _check_held(doc, start, end)
         if self.mode == "concat":
             self._push_concat(doc, start, end)
         else:
@@ -143,17 +146,20 @@ class Packer:
                     ref = (source, epoch, number)
                     if ref not in cache:
                         cache[ref] = rebuild(ref)
-                    if not 0 <= start < end <= cache[ref].length:
-                        raise SpelangyError(
-                            f"loader state: a piece [{start}, {end}) of {cache[ref].cut_id} "
-                            f"does not fit its {cache[ref].length} tokens; was it saved with "
-                            f"other settings?")
+                    _check_held(cache[ref], start, end)
                     row.add(Piece(cache[ref], start, end))
                 out.append(row)
             return out
 
         self.ready = decode(state["ready"])
         self.open = decode(state["open"])
+
+
+def _check_held(doc: BuiltDocument, start: int, end: int) -> None:
+    """A piece from a saved state must lie in its rebuilt document."""
+    if not 0 <= start < end <= doc.length:
+        raise SpelangyError(f"loader state: a piece [{start}, {end}) of {doc.cut_id} does not "
+                            f"fit its {doc.length} tokens; was it saved with other settings?")
 
 
 def _next_label(doc: BuiltDocument, end: int, loss_mask_bits: int) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .config import ChunkingConfig, PackingConfig, SamplingConfig
 from .documents import SpeechDocument
-from .errors import BadInputError, SpelangyError
+from .errors import BadInputError
 from .loading import SkipReport
 from .mixing import TokenMixer
 from .order import Layer, SourceWalk
@@ -78,12 +78,7 @@ class ShardStream:
         counters = dict(self.counters)  # rebuilding a held document counts nothing again
         for source, epoch, number, begin, end in start["pieces"]:
             if self.documents[source].owns(np.array([number], np.int64))[0]:
-                doc = self.build((source, epoch, number))
-                if end > doc.length:
-                    raise SpelangyError(f"loader state: a held piece [{begin}, {end}) of "
-                                        f"{doc.cut_id} is beyond its {doc.length} tokens; was "
-                                        f"it saved with other settings?")
-                self.packer.push(doc, begin, end)
+                self.packer.push(self.build((source, epoch, number)), begin, end)
         self.counters = counters
         if self.shard == 0:
             self.counters.update({k: int(v) for k, v in start["counters"].items()})
