@@ -31,8 +31,8 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 
 class EpochPermutation:
-    """The order of one epoch: `permute(positions)` gives the documents there,
-    `positions_of(documents)` the inverse. `key` is (seed, source index, epoch[, shard])."""
+    """The order of one epoch: `permute(positions)` gives the documents there. `key` is
+    (seed, source index, epoch[, shard])."""
 
     def __init__(self, num_documents: int, key: Sequence[int]):
         self.n = int(num_documents)
@@ -53,28 +53,16 @@ class EpochPermutation:
             left, right = right, left ^ (_mix(right ^ k) & self.mask)
         return (left << self.half) | right
 
-    def _backward(self, y: np.ndarray) -> np.ndarray:
-        left, right = y >> self.half, y & self.mask
-        for k in reversed(self.keys):
-            left, right = right ^ (_mix(left ^ k) & self.mask), left
-        return (left << self.half) | right
-
-    def _walk(self, values, step) -> np.ndarray:
-        values = np.asarray(values, dtype=np.uint64)
-        if values.size and int(values.max()) >= self.n:
-            raise IndexError(f"value {int(values.max())} outside [0, {self.n})")
-        out = step(values)
+    def permute(self, positions) -> np.ndarray:
+        positions = np.asarray(positions, dtype=np.uint64)
+        if positions.size and int(positions.max()) >= self.n:
+            raise IndexError(f"position {int(positions.max())} outside [0, {self.n})")
+        out = self._forward(positions)
         outside = out >= self.n
         while outside.any():  # the cycle through a value in [0, n) comes back into it
-            out[outside] = step(out[outside])
+            out[outside] = self._forward(out[outside])
             outside = out >= self.n
         return out.astype(np.int64)
-
-    def permute(self, positions) -> np.ndarray:
-        return self._walk(positions, self._forward)
-
-    def positions_of(self, documents) -> np.ndarray:
-        return self._walk(documents, self._backward)
 
 
 class Layer:
@@ -87,10 +75,8 @@ class Layer:
         self.num_shards = int(num_shards)
         self.epochs = np.asarray(epochs, dtype=np.int64)
         self.positions = np.asarray(positions, dtype=np.int64)
-
-    def last_epoch(self) -> int:
-        """The last epoch it read a part of."""
-        return int(self.epochs[self.positions >= 0].max(initial=-1))
+        # the last epoch it read a part of: later ones are whole
+        self.last_epoch = int(self.epochs[self.positions >= 0].max(initial=-1))
 
     def read(self, epoch: int, positions: np.ndarray, documents: np.ndarray) -> np.ndarray:
         k = documents % self.num_shards
@@ -141,7 +127,7 @@ class SourceWalk:
             documents = self.permutation(epoch).permute(positions)
             keep = self.shard.owns(documents)
             for layer in self.layers:
-                if epoch <= layer.last_epoch():
+                if epoch <= layer.last_epoch:
                     keep &= ~layer.read(epoch, positions, documents)
             # (lists: a stream asks for one document at a time)
             block = self._block = (epoch, begin, positions[keep].tolist(),
