@@ -33,6 +33,10 @@ def build_speech_document(
     p_audio: float, first_modality: int, seed: int, epoch: int, vocab: VocabIds,
 ) -> Tuple[np.ndarray, np.ndarray, ChunkFields, np.ndarray, int]: ...
 # (tokens, modality, chunk fields, chunk modalities as emitted, audio chunks emitted as text)
+def speech_document_length(
+    doc: Any, chunking_mode: int, max_chunk_duration: float, sampling_mode: int,
+    p_audio: float, first_modality: int, seed: int, epoch: int, vocab: VocabIds,
+) -> int: ...
 def check_batch_plan(
     piece_row: np.ndarray, piece_col: np.ndarray, piece_length: np.ndarray,
     piece_src: np.ndarray, num_tokens: int, batch_size: int, seq_len: int,

@@ -86,6 +86,25 @@ def build_speech_document(
                                        as_text))
 
 
+def speech_document_length(
+    doc: SpeechDocument,
+    chunking: ChunkingConfig,
+    sampling: SamplingConfig,
+    seed: int,
+    epoch: int,
+    vocab: VocabLayout,
+) -> int:
+    """len(build_speech_document(...).tokens), without writing the tokens."""
+    try:
+        return _C.speech_document_length(
+            doc, _CHUNKING[chunking.mode], chunking.max_chunk_duration,
+            _SAMPLING[sampling.mode], sampling.p_audio, int(sampling.first),
+            seed & _U64, epoch & _U64, _vocab_ids(vocab),
+        )
+    except ValueError as err:
+        raise _bad_document(doc, err) from None
+
+
 # The ragged arrays in the builders' argument order, with the dtypes the builders read.
 _HOST_ARRAYS = (("tokens", np.int32), ("modality", np.int8), ("piece_row", np.int32),
                 ("piece_col", np.int32), ("piece_length", np.int32), ("piece_src", np.int64),
@@ -173,4 +192,5 @@ __all__ = [
     "interleave_speech",
     "interleave_text",
     "sample_modalities",
+    "speech_document_length",
 ]

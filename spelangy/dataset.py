@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
 import torch
 
 from .config import ChunkingConfig, PackingConfig, SamplingConfig, loss_mask_bits
 from .core import BACKENDS, get_core
+from .counting import max_batches
 from .errors import SpelangyError
 from .loading import ON_BAD_INPUT, SkipReport, load_shards
 from .resharding import merge_rank_states
@@ -37,8 +38,8 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
     one epoch every document is used exactly once across all ranks and workers, and each
     epoch re-draws modalities. Without `num_epochs` the stream never ends; with it, every
     worker of every rank yields the same number of batches (the longest shard's count;
-    others end with all-padding batches), which costs one pass over all shards' documents
-    (every file, whatever the sharding) at the start.
+    others end with all-padding batches), counted from document lengths when a shard
+    runs out (`spelangy.counting`): nothing is read for it before the first batch.
 
     Resume: feed each batch to a `LoaderStateTracker`, save its `state_dict()` per rank,
     and call `load_state_dict()` on a fresh dataset before making the DataLoader. Given
@@ -222,10 +223,10 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
             self._tracker.start = self._tracker.start or start
         num_shards = self.world_size * num_workers
         shard = self.rank * num_workers + logical
-        stream, target = self._make_stream(shard, num_shards, start)
+        stream, count = self._make_stream(shard, num_shards, start)
         if worker_state is not None:
             stream.load_state_dict(worker_state)
-        yield from self._emit(stream, target, logical, num_workers, info is None, start)
+        yield from self._emit(stream, count, logical, num_workers, info is None, start)
 
     def _resume_worker(self, num_workers: int) -> tuple:
         saved = self._worker_resume
@@ -240,37 +241,47 @@ class InterleavedDataset(torch.utils.data.IterableDataset):
         return None, saved, saved["worker"], saved.get("start")
 
     def _make_stream(self, shard: int, num_shards: int, start: Optional[dict]):
+        """The shard's stream, and with num_epochs over several shards, a function that
+        counts the batches of the longest shard (called when this one runs out: nothing of
+        the other shards is read before the first batch)."""
         core, settings = get_core(self.backend), self._settings()
-        counting = self.num_epochs is not None and num_shards > 1
-        wanted = None if counting else {shard}
         skipped_before = self.skips.total
-        per_source = [load_shards(src, self.text_tokenizer, num_shards, wanted,
+        per_source = [load_shards(src, self.text_tokenizer, num_shards, {shard},
                                   self.on_bad_input, self.skips, shard) for src in self.sources]
         if self.num_epochs is None and not any(len(p[shard]) for p in per_source):
             raise SpelangyError(
                 f"shard {shard} of {num_shards} (rank {self.rank}) holds no document: the sources "
                 f"have fewer documents than world_size * num_workers"
             )
-        target = None
-        if counting:
-            # Every shard must yield the same number of batches: count them all, no messages.
-            # (A single shard just ends where its documents do.)
-            target = max(ShardStream(settings, [p[s] for p in per_source], s, core, SkipReport(),
-                                     start).count_batches()
-                         for s in range(num_shards))
-        stream = ShardStream(settings, [p[shard] for p in per_source], shard, core, self.skips,
-                             start, reading_skips=self.skips.total - skipped_before)
-        return stream, target
+        own = [p[shard] for p in per_source]
+        stream = ShardStream(settings, own, shard, core, self.skips, start,
+                             reading_skips=self.skips.total - skipped_before)
+        if self.num_epochs is None or num_shards == 1:
+            return stream, None  # endless, or a single shard that just ends where it ends
 
-    def _emit(self, stream: ShardStream, target: Optional[int], logical: int,
+        def count() -> int:
+            others = set(range(num_shards)) - {shard}
+            every = [[*load_shards(src, self.text_tokenizer, num_shards, others,
+                                   self.on_bad_input, SkipReport(), shard).values()]
+                     for src in self.sources]
+            for shards, mine in zip(every, own):
+                shards.insert(shard, mine)
+            return max_batches(settings, every, start, core)
+
+        return stream, count
+
+    def _emit(self, stream: ShardStream, count: Optional[Callable[[], int]], logical: int,
               num_workers: int, in_process: bool, start: Optional[dict]):
         meta = {"worker": logical, "num_workers": num_workers, "rank": self.rank,
                 "world_size": self.world_size}
-        batches, announced = iter(stream), False
-        while target is None or stream.batches < target:
+        batches, announced, target = iter(stream), False, None
+        while True:
             ragged = next(batches, None)
-            if ragged is None:
-                if target is None:
+            if ragged is None:  # this shard ran out: pad to the longest shard's count
+                if count is None:
+                    return
+                target = count() if target is None else target
+                if stream.batches >= target:
                     return
                 ragged = stream.padding_batch()
             ragged.loader_state = {**meta, **ragged.loader_state}

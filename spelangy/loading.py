@@ -8,6 +8,7 @@ from typing import Dict, Iterator, List, Optional
 
 import numpy as np
 
+from .documents import TextDocument
 from .errors import BadInputError
 
 log = logging.getLogger("spelangy")
@@ -69,6 +70,12 @@ class LoadedShard:
         present = found < len(self.numbers)
         present[present] = self.numbers[found[present]] == numbers[present]
         return present
+
+    def text_token_counts(self) -> Optional[np.ndarray]:
+        """The token count of each document (in `numbers` order) when all are text, else None."""
+        if not all(isinstance(d, TextDocument) for d in self._documents):
+            return None
+        return np.array([len(d.text_tokens) for d in self._documents], np.int64)
 
     def document(self, number: int):
         j = int(np.searchsorted(self.numbers, number))

@@ -53,6 +53,24 @@ class EpochPermutation:
             left, right = right, left ^ (_mix(right ^ k) & self.mask)
         return (left << self.half) | right
 
+    def _backward(self, y: np.ndarray) -> np.ndarray:
+        left, right = y >> self.half, y & self.mask
+        for k in reversed(self.keys):
+            left, right = right ^ (_mix(left ^ k) & self.mask), left
+        return (left << self.half) | right
+
+    def position(self, documents) -> np.ndarray:
+        """The inverse of `permute`: where each document is in the epoch's order."""
+        documents = np.asarray(documents, dtype=np.uint64)
+        if documents.size and int(documents.max()) >= self.n:
+            raise IndexError(f"document {int(documents.max())} outside [0, {self.n})")
+        out = self._backward(documents)
+        outside = out >= self.n
+        while outside.any():  # walk the cycle backwards to the position inside [0, n)
+            out[outside] = self._backward(out[outside])
+            outside = out >= self.n
+        return out.astype(np.int64)
+
     def permute(self, positions) -> np.ndarray:
         positions = np.asarray(positions, dtype=np.uint64)
         if positions.size and int(positions.max()) >= self.n:
@@ -63,6 +81,12 @@ class EpochPermutation:
             out[outside] = self._forward(out[outside])
             outside = out >= self.n
         return out.astype(np.int64)
+
+
+def epoch_order(shard, seed: int, source_index: int, epoch: int) -> EpochPermutation:
+    """The order of `epoch` of a source that `shard` (`LoadedShard`, `PreparedShard`)
+    reads its documents in: the source's global order, unless the shard has one of its own."""
+    return EpochPermutation(shard.domain, (seed, source_index, epoch, *shard.order_key))
 
 
 class Layer:
@@ -104,8 +128,8 @@ class SourceWalk:
 
     def permutation(self, epoch: int) -> EpochPermutation:
         if self._permutation is None or self._permutation[0] != epoch:
-            key = (self.seed, self.source_index, epoch, *self.shard.order_key)
-            self._permutation = (epoch, EpochPermutation(self.shard.domain, key))
+            order = epoch_order(self.shard, self.seed, self.source_index, epoch)
+            self._permutation = (epoch, order)
         return self._permutation[1]
 
     def next(self, epoch: int, position: int) -> Optional[Tuple[int, int]]:

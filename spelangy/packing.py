@@ -21,7 +21,7 @@ class BuiltDocument:
     ref: DocRef
     source: str
     cut_id: str
-    tokens: Optional[np.ndarray]  # int32; None when only the length is needed (batch counting)
+    tokens: Optional[np.ndarray]  # int32; None when only the length counts (spelangy.counting)
     modality: Optional[np.ndarray]  # int8
     length: int
 

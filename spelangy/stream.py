@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional
 
 import numpy as np
 
@@ -83,7 +83,7 @@ class ShardStream:
         if self.shard == 0:
             self.counters.update({k: int(v) for k, v in start["counters"].items()})
 
-    def build(self, ref: DocRef, keep_tokens: bool = True) -> BuiltDocument:
+    def build(self, ref: DocRef) -> BuiltDocument:
         """Rebuilds document `ref` exactly as the stream built it (for resume, too)."""
         source, epoch, number = ref
         doc = self.documents[source].document(number)
@@ -96,10 +96,7 @@ class ShardStream:
                 self._count(got, doc)
         else:
             tokens, modality = self.core.interleave_text(doc, s.vocab)
-        built = BuiltDocument(ref, s.source_names[source], doc.cut_id, tokens, modality, len(tokens))
-        if not keep_tokens:
-            built.tokens = built.modality = None
-        return built
+        return BuiltDocument(ref, s.source_names[source], doc.cut_id, tokens, modality, len(tokens))
 
     def _count(self, got, doc: SpeechDocument) -> None:
         self.counters["unsplit_turns"] += got.chunks.unsplit_turns
@@ -115,8 +112,9 @@ class ShardStream:
             f"{p.max_document_rows} rows of {p.seq_len}", source=doc.source, cut_id=doc.cut_id,
         )
 
-    def _fill(self, keep_tokens: bool) -> bool:
-        """Pushes documents until a batch is ready; False when the stream has ended."""
+    def _fill(self, make: Callable[[DocRef], BuiltDocument]) -> bool:
+        """Pushes documents (`make` builds them) until a batch is ready; False when the
+        stream has ended."""
         rows_needed = self.settings.packing.batch_size
         while len(self.packer.ready) < rows_needed:
             if self.mixer.finished():
@@ -129,7 +127,7 @@ class ShardStream:
                 self.mixer.end_epoch(source)
                 continue
             position, number = found
-            doc = self.build((source, epoch, number), keep_tokens)
+            doc = make((source, epoch, number))
             error = self._too_long(doc)
             self.mixer.advance(source, position, 0 if error else doc.length)
             if error is None:
@@ -144,18 +142,25 @@ class ShardStream:
     def __iter__(self) -> Iterator:
         """Yields RaggedBatch objects until the stream ends (never, without num_epochs)."""
         p, v = self.settings.packing, self.settings.vocab
-        while self._fill(keep_tokens=True):
+        while self._fill(self.build):
             rows = self.packer.take(p.batch_size)
             self.batches += 1
             batch = rows_to_ragged(rows, p.batch_size, p.seq_len, v.pad, self.settings.loss_mask_bits)
             batch.loader_state = self.state_dict()
             yield batch
 
-    def count_batches(self) -> int:
-        """Batches this shard yields over all its epochs (num_epochs must be set)."""
+    def count_batches(self, length_of: Callable[[DocRef], int]) -> int:
+        """Batches this shard yields over all its epochs (num_epochs must be set), packing
+        documents of the lengths `length_of` gives without building them
+        (`spelangy.counting`)."""
         assert self.settings.num_epochs is not None, "an endless stream has no batch count"
+        names = self.settings.source_names
+
+        def sized(ref: DocRef) -> BuiltDocument:
+            return BuiltDocument(ref, names[ref[0]], "", None, None, length_of(ref))
+
         count = 0
-        while self._fill(keep_tokens=False):
+        while self._fill(sized):
             self.packer.take(self.settings.packing.batch_size)
             count += 1
         return count

@@ -28,3 +28,13 @@ def test_scale_benchmark_runs_every_case(tmp_path):
                 if line.startswith(f"| {kind} |")]
         assert len(rows) == 4  # manifest and prepared, 0 and 2 workers
         assert {row[4].strip() for row in rows} == {"manifest", "prepared"}
+    # the count benchmark reads the prepared corpora the scale benchmark left
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_epoch_count.py"), "--dir",
+         str(tmp_path), "--rounds", "1"], capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [(r[1].strip(), r[3].strip()) for r in rows[1:]] == [
+        ("docs16", "concat"), ("docs16", "best_fit"), ("text0.1mb", "concat"),
+        ("text0.1mb", "best_fit")]

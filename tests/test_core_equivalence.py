@@ -145,6 +145,10 @@ def test_document_to_batch_pipeline(rng, chunking_mode, sampling_mode, first_mod
         assert_same_chunks(want.chunks, got.chunks)
         assert_same(want.chunk_modality, got.chunk_modality, "chunk modalities")
         assert want.audio_chunks_as_text == got.audio_chunks_as_text
+        # what counting batches sizes a document by, without building it
+        for core in (ref, cpp):
+            assert core.speech_document_length(doc, chunking, sampling, seed, epoch,
+                                               VOCAB) == len(want.tokens)
         documents.append((doc.cut_id, got.tokens, got.modality))
     seq_len = int(rng.integers(16, 400))
     ragged = pack_documents(rng, iter(documents), int(rng.integers(1, 6)), seq_len,
@@ -173,6 +177,8 @@ def test_inconsistent_document_names_the_cut(rng):
     doc.turn_word_offsets[-1] = doc.num_words + 5
     with pytest.raises(BadInputError, match=rf"turn_word_offsets.*cut '{doc.cut_id}'"):
         cpp.build_speech_document(doc, ChunkingConfig(), SamplingConfig(), 0, 0, VOCAB)
+    with pytest.raises(BadInputError, match=rf"turn_word_offsets.*cut '{doc.cut_id}'"):
+        cpp.speech_document_length(doc, ChunkingConfig(), SamplingConfig(), 0, 0, VOCAB)
     doc.turn_word_offsets = doc.turn_word_offsets[:-1]
     with pytest.raises(BadInputError, match=r"turn_word_offsets has 3 entries, expected 4"):
         cpp.chunk_document(doc, ChunkingConfig())

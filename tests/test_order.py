@@ -17,6 +17,7 @@ def test_permutation_is_the_documented_bijection(n, key):
     order = perm.permute(np.arange(n))
     assert sorted(order.tolist()) == list(range(n))
     assert order.tolist() == spec_order(n, key)
+    assert perm.position(order).tolist() == list(range(n))  # the inverse
 
 
 def test_large_corpus_positions_cost_nothing_up_front():
@@ -25,6 +26,7 @@ def test_large_corpus_positions_cost_nothing_up_front():
     documents = perm.permute(positions)
     assert (documents < 10**12).all() and len(set(documents.tolist())) == 4
     assert perm.permute(positions).tolist() == documents.tolist()  # pointwise, repeatable
+    assert perm.position(documents).tolist() == positions.tolist()
 
 
 def dense_shard(n, shard, num_shards, missing=()):

@@ -31,6 +31,14 @@ struct SpeechDocumentOutput {
 // The error of a document whose emitted speech codes are outside the vocabulary.
 extern const char* const kCodeOutsideVocab;
 
+// Chunks, samples and sizes the document without writing its tokens: fills `out` but for
+// `tokens` and `modality`, and `*length` with the number of tokens it emits (what counting
+// batches needs). Returns "" on success, otherwise what is wrong with the document.
+std::string plan_speech_document(const SpeechDocView& doc, uint64_t doc_key,
+                                 const ChunkingParams& chunking, const SamplingParams& sampling,
+                                 uint64_t seed, uint64_t epoch, const VocabIds& vocab,
+                                 SpeechDocumentOutput* out, int64_t* length);
+
 // Fills `out`; returns "" on success, otherwise what is wrong with the document (then
 // `out` holds no tokens).
 std::string build_speech_document(const SpeechDocView& doc, uint64_t doc_key,

@@ -83,6 +83,12 @@ void test_sampling_and_interleaving() {
   EXPECT(out.tokens.size() == 1 + 1 + 3 + 1 + (300 - 113) + 1);
   EXPECT(out.tokens[1] == 203 && out.tokens[2] == 10 && out.tokens[5] == 202);
   EXPECT(out.tokens[6] == 101 && out.modality[6] == kAudio && out.tokens.back() == 201);
+  SpeechDocumentOutput planned;
+  int64_t length = -1;
+  EXPECT(plan_speech_document(d.view(), 42, ChunkingParams{ChunkingMode::kCoarse, 30.0},
+                              SamplingParams{SamplingMode::kDeterministic, 0.5, kText}, 1, 2,
+                              vocab, &planned, &length).empty());
+  EXPECT(length == static_cast<int64_t>(out.tokens.size()) && planned.tokens.empty());
 }
 
 void test_batch_builders_agree() {

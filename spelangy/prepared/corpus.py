@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -53,6 +54,16 @@ class PreparedCorpus:
                 f"{given[:12]}...): its text token ids would mean other words; rebuild it "
                 f"with `spelangy index --text-tokenizer {text_tokenizer.path}`")
         self._checked = text_tokenizer
+
+    def text_token_counts(self, numbers: np.ndarray) -> np.ndarray:
+        """How many text tokens documents `numbers` hold, from the offsets alone."""
+        end = self.columns["doc_text_end"]
+        begin = np.where(numbers > 0, end[np.maximum(numbers - 1, 0)], 0)
+        counts = end[numbers] - begin
+        if len(counts) and counts.min() < 0:
+            raise SpelangyError(f"prepared corpus {self.directory}: doc_text_end decreases: "
+                                f"a damaged build")
+        return counts.astype(np.int64)
 
     def _range(self, name: str, i: int, rows: str) -> slice:
         c = self._columns
@@ -120,8 +131,17 @@ class PreparedShard:
     def __len__(self) -> int:
         return len(range(self.shard, self.domain, self.num_shards))
 
+    @cached_property
+    def numbers(self) -> np.ndarray:  # made only when counting batches asks for them
+        return np.arange(self.shard, self.domain, self.num_shards, dtype=np.int64)
+
     def owns(self, numbers: np.ndarray) -> np.ndarray:
         return numbers % self.num_shards == self.shard
+
+    def text_token_counts(self) -> Optional[np.ndarray]:
+        """The token count of each document (in `numbers` order) of a text corpus, from the
+        index alone; None for speech documents."""
+        return self.corpus.text_token_counts(self.numbers) if self.corpus.kind == "text" else None
 
     def document(self, number: int):
         return self.corpus.document(number, self.source_name)

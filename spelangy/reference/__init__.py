@@ -28,6 +28,18 @@ def build_speech_document(
     return SpeechBuild(tokens, modality, chunks, modalities, as_text)
 
 
+def speech_document_length(
+    doc: SpeechDocument,
+    chunking: ChunkingConfig,
+    sampling: SamplingConfig,
+    seed: int,
+    epoch: int,
+    vocab: VocabLayout,
+) -> int:
+    """len(build_speech_document(...).tokens): the reference sizes a document by building it."""
+    return len(build_speech_document(doc, chunking, sampling, seed, epoch, vocab).tokens)
+
+
 __all__ = [
     "build_batch_arrays",
     "build_speech_document",
@@ -35,4 +47,5 @@ __all__ = [
     "interleave_speech",
     "interleave_text",
     "sample_modalities",
+    "speech_document_length",
 ]
