@@ -268,10 +268,17 @@ void fuzz_documents(int64_t iterations, Rng& rng) {
     SamplingParams sampling;
     sampling.mode = rng.chance(0.5) ? SamplingMode::kDeterministic : SamplingMode::kStochastic;
     sampling.p_audio = rng.uniform(-0.5, 1.5);
-    const std::string err = build_speech_document(doc.view, rng.next(), chunking, sampling,
-                                                  rng.next(), rng.next(), vocab, &out);
+    const uint64_t key = rng.next(), seed = rng.next(), epoch = rng.next();
+    const std::string err = build_speech_document(doc.view, key, chunking, sampling, seed, epoch,
+                                                  vocab, &out);
+    SpeechDocumentOutput planned;
+    int64_t length = -1;
+    const std::string plan_err = plan_speech_document(doc.view, key, chunking, sampling, seed,
+                                                      epoch, vocab, &planned, &length);
+    CHECK(plan_err == err);  // sizing (counting batches) accepts exactly what building does
     if (!err.empty()) continue;
     ++built;
+    CHECK(length == static_cast<int64_t>(out.tokens.size()));
     CHECK(out.tokens.size() == out.modality.size() && out.tokens.size() >= 2);
     for (size_t k = 0; k < out.tokens.size(); ++k) {
       const bool speech = out.modality[k] == kAudio;
