@@ -5,7 +5,10 @@
 """For each corpus size, speech (generated corpora, `spelangy.bench.corpus`, 8 manifest
 files) and text (generated JSONL, 8 files), in one run:
 
-- the build: `spelangy index` with 1 and 2 local processes (documents/s; text: also MB/s);
+- the build: `spelangy index` with 1 and 2 local processes (documents/s; text: also MB/s),
+  and for speech the Lhotse-native pipeline's cold pass over the same manifests in one
+  process (`spelangy.bench.lhotse_native`, documents/s), the baseline the build is
+  compared with per core;
 - for the manifest and the prepared path, with 0 and 2 DataLoader workers, each in a fresh
   process: seconds to the first batch, memory of each worker after it (PSS and private,
   from /proc/PID/smaps_rollup; with 0 workers, the main process's growth since before the
@@ -117,6 +120,17 @@ def build(paths, out: Path, spm: str, jobs: int) -> tuple:
     return meta["documents"], time.perf_counter() - start
 
 
+def lhotse_native_docs_per_s(paths, spm: str) -> float:
+    """Documents/s of the Lhotse-native pipeline's cold pass over `paths`, one process."""
+    from spelangy.bench.lhotse_native import LhotseNativePipeline
+
+    pipeline = LhotseNativePipeline(paths, spm, seq_len=SEQ_LEN)
+    start = time.perf_counter()
+    for _ in pipeline.rows():
+        pass
+    return pipeline.num_documents / (time.perf_counter() - start)
+
+
 def measure(kind: str, root: Path, paths: list, spm: str, rounds: int, rows: list) -> None:
     """Builds both ways, then runs the four cases of one corpus, each in a fresh process."""
     # MB of text as written (a speech corpus's size is its documents)
@@ -124,6 +138,7 @@ def measure(kind: str, root: Path, paths: list, spm: str, rounds: int, rows: lis
     seconds = {}
     for jobs in (1, 2):
         docs, seconds[jobs] = build(paths, root / f"index-{jobs}", spm, jobs)
+    lhotse = lhotse_native_docs_per_s(paths, spm) if kind == "speech" else None
     for name, path in (("manifest", paths), ("prepared", str(root / "index-1"))):
         for workers in (0, 2):
             out = subprocess.run([sys.executable, __file__, "--case",
@@ -132,7 +147,8 @@ def measure(kind: str, root: Path, paths: list, spm: str, rounds: int, rows: lis
             row = {"kind": kind, "documents": docs, "mb": mb, "path": name, "workers": workers,
                    **json.loads(out.strip().splitlines()[-1]),
                    "build_docs_per_s": [docs / seconds[j] for j in (1, 2)],
-                   "build_mb_per_s": [mb / seconds[j] for j in (1, 2)] if mb is not None else None}
+                   "build_mb_per_s": [mb / seconds[j] for j in (1, 2)] if mb is not None else None,
+                   "lhotse_native_docs_per_s": lhotse}
             rows.append(row)
             print(json.dumps(row), flush=True)
 
@@ -163,18 +179,23 @@ def main() -> None:
         measure("text", root, generate_text(root, mb), spm, args.rounds, rows)
     print("\n| kind | documents | MB | path | workers | first batch s | PSS MiB | private MiB |"
           " Mtok/s, first round | Mtok/s, median / best round |"
-          " build docs/s (1 proc / 2) | build MB/s (1 proc / 2) |")
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " build docs/s (1 proc / 2) | build MB/s (1 proc / 2) |"
+          " Lhotse-native docs/s | build / Lhotse-native, per core |")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         text = r["mb"] is not None
         mb = f"{r['mb']:.2f}" if text else "-"
         docs_s = " / ".join(f"{v:.0f}" for v in r["build_docs_per_s"])
         mb_s = " / ".join(f"{v:.1f}" for v in r["build_mb_per_s"]) if text else "-"
         rounds = sorted(r["mtok_per_s"])
+        lhotse = r["lhotse_native_docs_per_s"]
+        versus = (f"{lhotse:.0f} | {r['build_docs_per_s'][0] / lhotse:.1f}x" if lhotse
+                  else "- | -")
         print(f"| {r['kind']} | {r['documents']} | {mb} | {r['path']} |"
               f" {r['workers']} | {r['first_batch_s']:.3f} | {r['pss_mib']:.0f} |"
               f" {r['private_mib']:.0f} | {r['mtok_per_s'][0]:.1f} |"
-              f" {rounds[len(rounds) // 2]:.1f} / {rounds[-1]:.1f} | {docs_s} | {mb_s} |")
+              f" {rounds[len(rounds) // 2]:.1f} / {rounds[-1]:.1f} | {docs_s} | {mb_s} |"
+              f" {versus} |")
 
 
 if __name__ == "__main__":

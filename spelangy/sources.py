@@ -226,11 +226,14 @@ class SpeechTextSource:
     def speech_vocab_size(self) -> Optional[int]:
         """From the first cut's `custom["speech_vocab_size"]` (a MixedCut's: its first track
         that has one), else the speech tokenizer's."""
-        from .reading.speech_tokens import audible_tracks
+        from .reading.speech_tokens import audible_tracks, declared_vocab_size
 
         if self.kind == "prepared":
             return self.prepared.meta["speech_vocab_size"]
         for index, raw in self.iter_raw():
+            declared = declared_vocab_size(raw) if self.kind == "jsonl" else None
+            if declared is not None:
+                return declared
             cut = cut_from_line(raw, self._where(index)) if self.kind == "jsonl" else raw
             for part, _ in audible_tracks(cut):
                 size = (getattr(part, "custom", None) or {}).get("speech_vocab_size")

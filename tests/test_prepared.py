@@ -4,6 +4,8 @@ import gzip
 import itertools
 import json
 import pickle
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -159,6 +161,20 @@ def test_index_command(corpus, tmp_path):
     assert docs[-1].text_tokens.tolist() == tok.encode("Second one.")
     assert list(itertools.islice(TextSource("t", [text, plain]).documents(tok), 9, None))[0] \
         .text_tokens.tolist() == docs[9].text_tokens.tolist()
+
+
+def test_index_of_cut_manifests_runs_without_torch_or_lhotse(corpus, tmp_path):
+    """`spelangy index` reads stored codes on the fast path: importing torch (through
+    Lhotse) would cost every build and every build process seconds."""
+    root, cuts, _, tok = corpus
+    code = ("import sys; from spelangy.cli import main; sys.argv = ['spelangy', 'index', "
+            f"{str(cuts)!r}, '--output-dir', {str(tmp_path / 'idx')!r}, '--text-tokenizer', "
+            f"{tok.path!r}]\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted({'torch', 'lhotse'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+    assert (tmp_path / "idx" / "meta.json").exists()
 
 
 def test_first_batch_reads_only_what_it_needs(tmp_path, monkeypatch):

@@ -55,6 +55,22 @@ def audible_tracks(cut) -> List[Tuple[object, float]]:
     return []  # a PaddingCut
 
 
+def declared_vocab_size(line: bytes) -> Optional[int]:
+    """The codebook size a MonoCut line declares in `custom["speech_vocab_size"]`, read
+    from its JSON alone (importing Lhotse, and torch with it, takes seconds); None when
+    the line is anything else, which Lhotse's reading then answers."""
+    import orjson
+
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    custom = data.get("custom") if isinstance(data, dict) and data.get("type") == "MonoCut" \
+        else None
+    size = custom.get("speech_vocab_size") if isinstance(custom, dict) else None
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
+
+
 def vocab_limit(vocab_size, what: str, where: Where, cut_id: str) -> Optional[int]:
     """`custom["speech_vocab_size"]` as an int (None when absent), or an error naming it."""
     if vocab_size is None:

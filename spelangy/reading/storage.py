@@ -22,6 +22,7 @@ from typing import Optional
 import numpy as np
 
 from .files import is_remote
+from .speech_tokens import frame_count
 
 # The header numpy's own writer emits for a plain integer array in C order, 1-D or 2-D.
 _NPY_HEADER = re.compile(rb"\{'descr': '([<>|=]?[iu][1248])', 'fortran_order': False, "
@@ -88,15 +89,20 @@ def _read(array: dict, left: int = 0, right: Optional[int] = None) -> np.ndarray
 def read_temporal(array: dict, num_frames: int, frame_shift: float, array_start: float,
                   cut_start: float, cut_duration: float) -> np.ndarray:
     """The cut's slice of a TemporalArray's `array` (`num_frames` long on its time axis)."""
-    from lhotse.array import seconds_to_frames
-
     if cut_start < array_start - 1e-5:
         raise Unhandled("cut starts before its speech_tokens array")
     if not frame_shift > 0:  # Lhotse's own slicing fails on it: its path reports the cut
         raise Unhandled("speech_tokens frame_shift is not positive")
     left = 0
     if not isclose(cut_start, array_start):
-        left = seconds_to_frames(cut_start - array_start, frame_shift=frame_shift,
-                                 max_index=num_frames)
-    right = left + seconds_to_frames(cut_duration, frame_shift=frame_shift, max_index=num_frames)
+        left = _frames(cut_start - array_start, frame_shift, num_frames)
+    right = left + _frames(cut_duration, frame_shift, num_frames)
     return _read(array, left, right)
+
+
+def _frames(seconds: float, frame_shift: float, max_index: int) -> int:
+    """`lhotse.array.seconds_to_frames(seconds, frame_shift, max_index)` without importing
+    Lhotse (and torch with it): the fast path runs without them."""
+    if seconds < 0:  # Lhotse asserts; its path reports the cut
+        raise Unhandled("a negative offset or duration of the speech_tokens slice")
+    return min(frame_count(seconds, frame_shift), max_index)
