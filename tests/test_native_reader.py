@@ -348,6 +348,17 @@ def test_a_frame_shift_that_is_not_positive_is_left_to_lhotse(tiny, frame_shift)
         assert slow.startswith("cannot read speech_tokens: ZeroDivisionError")
 
 
+@pytest.mark.parametrize("frame_shift", [b"1e-300", b"1e-27", b"5e-324"])
+def test_a_frame_shift_too_small_for_lhotse_to_count_is_left_to_lhotse(tiny, frame_shift):
+    lines, tokenizer, _ = tiny
+    data = orjson.loads(lines[0])
+    data["custom"]["speech_tokens"]["frame_shift"] = 0.08
+    line = orjson.dumps(data).replace(b'"frame_shift":0.08', b'"frame_shift":' + frame_shift)
+    slow = assert_same_outcome(line, tokenizer)
+    assert slow.startswith("cannot read speech_tokens: InvalidOperation")  # Lhotse's Decimal
+    assert native_outcome(line, tokenizer) is None  # the C++ reader leaves it to Lhotse
+
+
 def test_cpp_reader_leaves_damaged_lines_to_lhotse(tiny):
     from spelangy._C import read_manifest_line
 

@@ -100,9 +100,14 @@ def read_temporal(array: dict, num_frames: int, frame_shift: float, array_start:
     return _read(array, left, right)
 
 
+_DECIMAL_LIMIT = 10**28  # frames: Decimal's default context holds 28 digits
+
+
 def _frames(seconds: float, frame_shift: float, max_index: int) -> int:
     """`lhotse.array.seconds_to_frames(seconds, frame_shift, max_index)` without importing
     Lhotse (and torch with it): the fast path runs without them."""
     if seconds < 0:  # Lhotse asserts; its path reports the cut
         raise Unhandled("a negative offset or duration of the speech_tokens slice")
+    if not seconds / frame_shift < _DECIMAL_LIMIT:  # Lhotse's Decimal fails: its path reports it
+        raise Unhandled("a speech_tokens slice of more frames than Lhotse can count")
     return min(frame_count(seconds, frame_shift), max_index)
