@@ -37,6 +37,23 @@ def speech_document_length(
     doc: Any, chunking_mode: int, max_chunk_duration: float, sampling_mode: int,
     p_audio: float, first_modality: int, seed: int, epoch: int, vocab: VocabIds,
 ) -> int: ...
+class PreparedSpeechColumns:
+    # A prepared corpus's speech columns (docs/prepared.md), each of exactly its format's
+    # dtype (TypeError otherwise), held without a copy. Each method returns what the function
+    # of the same name returns for document `number`, or None when the columns do not give
+    # it (rows outside the columns, a document the core refuses): build its arrays then.
+    def __init__(self, columns: dict) -> None: ...
+    def build_speech_document(
+        self, number: int, key: int, chunking_mode: int, max_chunk_duration: float,
+        sampling_mode: int, p_audio: float, first_modality: int, seed: int, epoch: int,
+        vocab: VocabIds,
+    ) -> Tuple[np.ndarray, np.ndarray, ChunkFields, np.ndarray, int] | None: ...
+    def speech_document_length(
+        self, number: int, key: int, chunking_mode: int, max_chunk_duration: float,
+        sampling_mode: int, p_audio: float, first_modality: int, seed: int, epoch: int,
+        vocab: VocabIds,
+    ) -> int | None: ...
+
 def check_batch_plan(
     piece_row: np.ndarray, piece_col: np.ndarray, piece_length: np.ndarray,
     piece_src: np.ndarray, num_tokens: int, batch_size: int, seq_len: int,

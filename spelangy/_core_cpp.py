@@ -12,7 +12,7 @@ from . import _C
 from .batch import RaggedBatch
 from .chunks import Chunks, SpeechBuild
 from .config import ChunkingConfig, SamplingConfig
-from .documents import SpeechDocument, TextDocument
+from .documents import SpeechDocument, TextDocument, speech_arrays
 from .errors import BadInputError, SpelangyError
 from .vocab import Modality, VocabLayout
 
@@ -64,6 +64,27 @@ def interleave_text(doc: TextDocument, vocab: VocabLayout) -> tuple:
     return _C.interleave_text(doc.text_tokens, _vocab_ids(vocab))
 
 
+def _settings(chunking: ChunkingConfig, sampling: SamplingConfig, seed: int, epoch: int,
+              vocab: VocabLayout) -> tuple:
+    return (_CHUNKING[chunking.mode], chunking.max_chunk_duration, _SAMPLING[sampling.mode],
+            sampling.p_audio, int(sampling.first), seed & _U64, epoch & _U64, _vocab_ids(vocab))
+
+
+def _run(doc, function: str, settings: tuple):
+    """`_C.<function>` of a speech document. A prepared corpus's document is run from the
+    maps (`_C.PreparedSpeechColumns.<function>`); one they do not give (a damaged build, a
+    document the core refuses) is run on its arrays, which say why."""
+    if not isinstance(doc, SpeechDocument):
+        got = getattr(doc.columns, function)(doc.number, doc.key, *settings)
+        if got is not None:
+            return got
+        doc = speech_arrays(doc)
+    try:
+        return getattr(_C, function)(doc, *settings)
+    except ValueError as err:
+        raise _bad_document(doc, err) from None
+
+
 def build_speech_document(
     doc: SpeechDocument,
     chunking: ChunkingConfig,
@@ -73,14 +94,8 @@ def build_speech_document(
     vocab: VocabLayout,
 ) -> SpeechBuild:
     """Chunk, sample and interleave one document."""
-    try:
-        tokens, modality, fields, chunk_modalities, as_text = _C.build_speech_document(
-            doc, _CHUNKING[chunking.mode], chunking.max_chunk_duration,
-            _SAMPLING[sampling.mode], sampling.p_audio, int(sampling.first),
-            seed & _U64, epoch & _U64, _vocab_ids(vocab),
-        )
-    except ValueError as err:
-        raise _bad_document(doc, err) from None
+    tokens, modality, fields, chunk_modalities, as_text = _run(
+        doc, "build_speech_document", _settings(chunking, sampling, seed, epoch, vocab))
     # tuple.__new__: a NamedTuple's own __new__ is Python code, and this runs per document.
     return tuple.__new__(SpeechBuild, (tokens, modality, Chunks(*fields), chunk_modalities,
                                        as_text))
@@ -95,14 +110,7 @@ def speech_document_length(
     vocab: VocabLayout,
 ) -> int:
     """len(build_speech_document(...).tokens), without writing the tokens."""
-    try:
-        return _C.speech_document_length(
-            doc, _CHUNKING[chunking.mode], chunking.max_chunk_duration,
-            _SAMPLING[sampling.mode], sampling.p_audio, int(sampling.first),
-            seed & _U64, epoch & _U64, _vocab_ids(vocab),
-        )
-    except ValueError as err:
-        raise _bad_document(doc, err) from None
+    return _run(doc, "speech_document_length", _settings(chunking, sampling, seed, epoch, vocab))
 
 
 # The ragged arrays in the builders' argument order, with the dtypes the builders read.

@@ -18,7 +18,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .documents import SpeechDocument
+from .documents import TextDocument
 from .loading import SkipReport
 from .order import Layer, epoch_order
 from .stream import ShardStream, StreamSettings
@@ -51,7 +51,7 @@ class DocumentLengths:
         lengths = np.empty(len(shard.numbers), np.int64)
         for i, number in enumerate(shard.numbers.tolist()):
             doc = shard.document(number)
-            if isinstance(doc, SpeechDocument):
+            if not isinstance(doc, TextDocument):
                 lengths[i] = core.speech_document_length(doc, s.chunking, s.sampling, s.seed,
                                                          epoch, s.vocab)
             else:

@@ -50,6 +50,12 @@ class SpeechDocument:
         return len(self.word_start)
 
 
+def speech_arrays(doc) -> SpeechDocument:
+    """A speech document's arrays: `doc` itself, or, for a prepared corpus's document that
+    is not read yet (`spelangy.prepared.corpus.PreparedSpeechDocument`), its arrays read now."""
+    return doc if isinstance(doc, SpeechDocument) else doc.arrays()
+
+
 @dataclass
 class TextDocument:
     """One text-only document: its SentencePiece ids."""

@@ -7,7 +7,7 @@ from typing import Callable, Iterator, List, Optional
 import numpy as np
 
 from .config import ChunkingConfig, PackingConfig, SamplingConfig
-from .documents import SpeechDocument
+from .documents import SpeechDocument, TextDocument
 from .errors import BadInputError
 from .loading import SkipReport
 from .mixing import TokenMixer
@@ -88,7 +88,7 @@ class ShardStream:
         source, epoch, number = ref
         doc = self.documents[source].document(number)
         s = self.settings
-        if isinstance(doc, SpeechDocument):
+        if not isinstance(doc, TextDocument):
             got = self.core.build_speech_document(doc, s.chunking, s.sampling, s.seed, epoch,
                                                   s.vocab)
             tokens, modality = got.tokens, got.modality

@@ -15,6 +15,9 @@
 - `speech_documents`: document arrays of any dtype, shape and values (times NaN or 1e300,
   offsets anywhere, codes NO_AUDIO): the C++ core either refuses with BadInputError or
   equals the reference, token for token.
+- `prepared_columns`: the columns of a prepared corpus with values changed anywhere or cut
+  short: a document run from the maps gives the same tokens, length or error as the same
+  document read into arrays first.
 """
 from __future__ import annotations
 
@@ -42,6 +45,8 @@ from spelangy import _core_cpp as cpp  # noqa: E402
 from spelangy import reference as ref  # noqa: E402
 from spelangy.config import ChunkingConfig, SamplingConfig  # noqa: E402
 from spelangy.errors import BadInputError, SpelangyError, Where  # noqa: E402
+from spelangy.prepared.build import build_index  # noqa: E402
+from spelangy.prepared.corpus import PreparedCorpus  # noqa: E402
 from spelangy.reading.reader import line_to_document  # noqa: E402
 from spelangy.text_tokenizer import TextTokenizer  # noqa: E402
 from spelangy.vocab import VocabLayout  # noqa: E402
@@ -69,6 +74,8 @@ def corpus():
         with gzip.open(cuts, "rb") as f:
             _CORPUS["lines"] = [line for line in f if line.strip()]
         _CORPUS["tokenizer"] = TextTokenizer(spm)
+        build_index([cuts], root / "prepared", _CORPUS["tokenizer"], progress=False)
+        _CORPUS["prepared"] = root / "prepared"
     return _CORPUS["lines"], _CORPUS["tokenizer"]
 
 
@@ -204,10 +211,80 @@ def check_speech_document(doc) -> None:
     assert got.audio_chunks_as_text == want.audio_chunks_as_text
 
 
+def prepared_corpus() -> PreparedCorpus:
+    corpus()
+    return PreparedCorpus(_CORPUS["prepared"])
+
+
+def _column_values(dtype: np.dtype):
+    if dtype.kind == "f":
+        return ODD_TIMES | st.floats(-1.0, 200.0)
+    bounds = np.iinfo(dtype)
+    return st.integers(int(bounds.min), int(bounds.max)) | st.integers(max(-3, int(bounds.min)),
+                                                                        min(3000, int(bounds.max)))
+
+
+@st.composite
+def prepared_columns(draw):
+    """(columns, document number): the corpus's columns with some values changed or a
+    column cut short, as a damaged or hostile build would hold them."""
+    columns = dict(prepared_corpus().columns)
+    names = sorted(n for n in columns if n not in ("doc_ids", "doc_id_end"))
+    for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)):
+        array = columns[name].copy()
+        # opening a corpus checks every per-document column's length against its count
+        if (draw(st.integers(0, 5)) == 0 or not array.size) and not name.startswith("doc_"):
+            array = array[:draw(st.integers(0, len(array)))]
+        elif not array.size:
+            continue
+        else:
+            for _ in range(draw(st.integers(1, 3))):
+                array[draw(st.integers(0, array.size - 1))] = draw(_column_values(array.dtype))
+        columns[name] = array
+    return columns, draw(st.integers(0, len(prepared_corpus()) - 1))
+
+
+def _prepared_outcome(run):
+    try:
+        return run()
+    except SpelangyError as err:  # BadInputError too
+        return f"{type(err).__name__}: {err}"
+
+
+def check_prepared_columns(drawn) -> None:
+    columns, number = drawn
+    corpus = prepared_corpus()
+    corpus._columns = columns  # the damaged build, as its maps would give it
+    chunking = ChunkingConfig("fine" if number % 2 else "coarse")
+    sampling = SamplingConfig("stochastic" if number % 3 else "deterministic")
+    vocab = VocabLayout(_CORPUS["tokenizer"].vocab_size, 64)
+    runs = {"maps": lambda: corpus.unread_document(number, "s"),
+            "arrays": lambda: corpus.document(number, "s")}
+    outcomes = {}
+    for how, document in runs.items():
+        outcomes[how] = (
+            _prepared_outcome(lambda: cpp.build_speech_document(
+                document(), chunking, sampling, 7, 1, vocab)),
+            _prepared_outcome(lambda: cpp.speech_document_length(
+                document(), chunking, sampling, 7, 1, vocab)))
+    (maps, maps_length), (arrays, arrays_length) = outcomes["maps"], outcomes["arrays"]
+    assert maps_length == arrays_length, (maps_length, arrays_length)
+    if isinstance(maps, str) or isinstance(arrays, str):
+        assert maps == arrays, (maps, arrays)
+        return
+    assert len(maps.tokens) == maps_length
+    for a, b in zip(maps + maps.chunks, arrays + arrays.chunks):
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype and a.tobytes() == b.tobytes()  # bit for bit
+        elif not isinstance(a, tuple):
+            assert a == b
+
+
 TARGETS = {
     "manifest_lines": (manifest_lines(), check_manifest_line),
     "ragged_batches": (ragged_batches(), check_ragged_batch),
     "speech_documents": (speech_documents(), check_speech_document),
+    "prepared_columns": (prepared_columns(), check_prepared_columns),
 }
 
 

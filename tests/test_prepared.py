@@ -50,6 +50,37 @@ def test_prepared_documents_equal_the_manifests(corpus):
     assert source.speech_vocab_size() == 64
 
 
+@pytest.mark.parametrize("chunking", ["coarse", "fine"])
+def test_documents_run_from_the_maps_equal_their_arrays(corpus, chunking):
+    """The C++ core builds and sizes a prepared document from the maps, without its arrays:
+    the same tokens, chunks and length as from the arrays, and as the reference."""
+    from spelangy import _C, _core_cpp, reference
+    from spelangy.config import ChunkingConfig, SamplingConfig
+    from spelangy.prepared.corpus import PreparedCorpus
+    from spelangy.vocab import VocabLayout
+
+    root, _, _, tok = corpus
+    prepared = PreparedCorpus(root / "speech-index")
+    vocab = VocabLayout(tok.vocab_size, 64)
+    settings = (ChunkingConfig(chunking, max_chunk_duration=6.0), SamplingConfig("stochastic"))
+    for number in range(len(prepared)):
+        unread, arrays = prepared.unread_document(number, "s"), prepared.document(number, "s")
+        assert (unread.cut_id, unread.key, unread.words_outside_cut) == \
+            (arrays.cut_id, arrays.key, arrays.words_outside_cut)
+        for epoch in (0, 3):
+            got = _core_cpp.build_speech_document(unread, *settings, 5, epoch, vocab)
+            for want in (_core_cpp.build_speech_document(arrays, *settings, 5, epoch, vocab),
+                         reference.build_speech_document(unread, *settings, 5, epoch, vocab)):
+                assert np.array_equal(got.tokens, want.tokens)
+                assert np.array_equal(got.modality, want.modality)
+                assert all(np.array_equal(a, b) for a, b in zip(got.chunks, want.chunks))
+            assert _core_cpp.speech_document_length(unread, *settings, 5, epoch, vocab) == \
+                len(got.tokens)
+    columns = dict(prepared.columns, turn_speaker=prepared.columns["turn_speaker"].astype(np.int64))
+    with pytest.raises(TypeError, match="column turn_speaker must be a contiguous int32"):
+        _C.PreparedSpeechColumns(columns)
+
+
 def batches(sources, tok, num_workers, **kwargs):
     ds = InterleavedDataset(sources, tok, packing=PackingConfig(seq_len=96, batch_size=2),
                             num_epochs=2, seed=5, **kwargs)
@@ -132,6 +163,22 @@ def test_another_tokenizer_a_damaged_build_and_a_new_version_are_refused(corpus,
         f.truncate(10)
     with pytest.raises(SpelangyError, match="column speech_tokens.bin has 10 bytes.*truncated"):
         next(SpeechTextSource("s", damaged).documents(tok))
+    bad_rows = tmp_path / "bad-rows"
+    shutil.copytree(root / "speech-index", bad_rows)
+    ends = np.fromfile(bad_rows / "doc_frame_end.bin", "<i8")
+    ends[2] = ends[-1] + 1  # document 2's codes would run past the column
+    ends.tofile(bad_rows / "doc_frame_end.bin")
+    ds = InterleavedDataset([SpeechTextSource("s", bad_rows)], tok,
+                            packing=PackingConfig(seq_len=96, batch_size=2))
+    with pytest.raises(SpelangyError, match="document [23] has rows .* of speech_tokens.*damaged"):
+        list(ds)
+    miscounted = tmp_path / "miscounted"
+    shutil.copytree(root / "speech-index", miscounted)
+    meta = json.loads((miscounted / "meta.json").read_text())
+    meta["documents"] -= 1
+    (miscounted / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(SpelangyError, match="values of doc_id_end for 6 documents"):
+        next(SpeechTextSource("s", miscounted).documents(tok))
     newer = tmp_path / "newer"
     shutil.copytree(root / "speech-index", newer)
     meta = json.loads((newer / "meta.json").read_text())
@@ -185,8 +232,8 @@ def test_first_batch_reads_only_what_it_needs(tmp_path, monkeypatch):
     from spelangy.prepared.corpus import PreparedCorpus
 
     made = []
-    real = PreparedCorpus.document
-    monkeypatch.setattr(PreparedCorpus, "document",
+    real = PreparedCorpus.unread_document
+    monkeypatch.setattr(PreparedCorpus, "unread_document",
                         lambda self, i, name: made.append(i) or real(self, i, name))
     peaks = {}
     for n in (8, 48):

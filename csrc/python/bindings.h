@@ -15,6 +15,7 @@ void PybindSpeechDocument(py::module& m);
 void PybindBatchBuilder(py::module& m);
 void PybindManifestReader(py::module& m);
 void PybindWordTokenCache(py::module& m);
+void PybindPreparedColumns(py::module& m);
 
 }  // namespace spelangy
 

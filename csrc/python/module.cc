@@ -13,4 +13,5 @@ PYBIND11_MODULE(_C, m) {
   spelangy::PybindBatchBuilder(m);
   spelangy::PybindManifestReader(m);
   spelangy::PybindWordTokenCache(m);
+  spelangy::PybindPreparedColumns(m);
 }

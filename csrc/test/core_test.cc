@@ -8,6 +8,7 @@
 #include "core/batch_builder.h"
 #include "core/chunking.h"
 #include "core/interleave.h"
+#include "core/prepared_columns.h"
 #include "core/sampling.h"
 #include "core/speech_document.h"
 
@@ -114,12 +115,97 @@ void test_batch_builders_agree() {
   EXPECT(!check_batch_plan(row.data(), col.data(), len.data(), src.data(), 4, 8, 2, 5).empty());
 }
 
+// Two copies of Doc stored as a prepared corpus's columns (row ends counted per document).
+struct TwoDocColumns {
+  Doc d;
+  std::vector<int64_t> doc_turn_end{3, 6}, doc_word_end{7, 14}, doc_text_end{7, 14},
+      doc_frame_end{300, 600};
+  std::vector<double> doc_frame_shift{0.08, 0.08}, turn_start, turn_end, word_start;
+  std::vector<int32_t> speaker, text, speech;
+  std::vector<uint8_t> aligned, sentence_end;
+  std::vector<int64_t> turn_word_end, word_text_end;
+
+  TwoDocColumns() {
+    for (int copy = 0; copy < 2; ++copy) {
+      append(&turn_start, d.turn_start);
+      append(&turn_end, d.turn_end);
+      append(&speaker, d.speaker);
+      append(&aligned, d.aligned);
+      turn_word_end.insert(turn_word_end.end(), d.turn_words.begin() + 1, d.turn_words.end());
+      append(&word_start, d.word_start);
+      append(&sentence_end, d.sentence_end);
+      word_text_end.insert(word_text_end.end(), d.word_tokens.begin() + 1, d.word_tokens.end());
+      append(&text, d.text);
+      append(&speech, d.speech);
+    }
+  }
+  template <typename T>
+  static void append(std::vector<T>* to, const std::vector<T>& from) {
+    to->insert(to->end(), from.begin(), from.end());
+  }
+  template <typename T>
+  static Column<T> column(const std::vector<T>& v) {
+    return Column<T>{v.data(), static_cast<int64_t>(v.size())};
+  }
+  SpeechColumns columns() const {
+    SpeechColumns c;
+    c.doc_turn_end = column(doc_turn_end);
+    c.doc_word_end = column(doc_word_end);
+    c.doc_text_end = column(doc_text_end);
+    c.doc_frame_end = column(doc_frame_end);
+    c.doc_frame_shift = column(doc_frame_shift);
+    c.turn_start = column(turn_start);
+    c.turn_end = column(turn_end);
+    c.turn_speaker = column(speaker);
+    c.turn_aligned = column(aligned);
+    c.turn_word_end = column(turn_word_end);
+    c.word_start = column(word_start);
+    c.word_sentence_end = column(sentence_end);
+    c.word_text_end = column(word_text_end);
+    c.text_tokens = column(text);
+    c.speech_tokens = column(speech);
+    return c;
+  }
+};
+
+std::vector<int32_t> built_tokens(const SpeechDocView& v) {
+  SpeechDocumentOutput out;
+  build_speech_document(v, 42, ChunkingParams{ChunkingMode::kFine, 10.0},
+                        SamplingParams{SamplingMode::kStochastic, 0.5, kText}, 1, 2,
+                        VocabIds{100, 200, 201, 202, 203}, &out);
+  return out.tokens;
+}
+
+void test_prepared_columns() {
+  TwoDocColumns t;
+  PreparedOffsets offsets;
+  SpeechDocView v;
+  EXPECT(prepared_speech_view(t.columns(), 1, &offsets, &v).empty());
+  EXPECT(v.num_turns == 3 && v.num_words == 7 && v.num_frames == 300 && v.turn_start[2] == 9.0);
+  EXPECT(v.turn_word_offsets[0] == 0 && v.turn_word_offsets[3] == 7);
+  EXPECT(!built_tokens(v).empty() && built_tokens(v) == built_tokens(t.d.view()));
+  EXPECT(!prepared_speech_view(t.columns(), 2, &offsets, &v).empty());
+  EXPECT(!prepared_speech_view(t.columns(), -1, &offsets, &v).empty());
+  SpeechColumns short_turns = t.columns();
+  short_turns.turn_end.size = 5;  // document 1's turns are rows [3, 6)
+  EXPECT(prepared_speech_view(short_turns, 0, &offsets, &v).empty());
+  EXPECT(!prepared_speech_view(short_turns, 1, &offsets, &v).empty());
+  t.doc_word_end[0] = 15;  // past the word columns
+  EXPECT(!prepared_speech_view(t.columns(), 0, &offsets, &v).empty());
+  t.doc_word_end = {7, 6};  // document 1 would end before it starts
+  EXPECT(prepared_speech_view(t.columns(), 0, &offsets, &v).empty());
+  EXPECT(!prepared_speech_view(t.columns(), 1, &offsets, &v).empty());
+  t.doc_frame_end[0] = -1;
+  EXPECT(!prepared_speech_view(t.columns(), 0, &offsets, &v).empty());
+}
+
 }  // namespace
 
 int main() {
   test_chunking();
   test_sampling_and_interleaving();
   test_batch_builders_agree();
+  test_prepared_columns();
   if (failures) std::fprintf(stderr, "%d failure(s)\n", failures);
   else std::printf("spelangy_core_test: all passed\n");
   return failures ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -8,7 +8,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from ..documents import SpeechDocument, TextDocument
+from ..documents import SpeechDocument, TextDocument, doc_key
 from ..errors import SpelangyError
 from .format import open_columns, read_meta, tokenizer_fingerprint
 
@@ -23,13 +23,14 @@ class PreparedCorpus:
         self.meta = read_meta(self.directory)
         self.kind = self.meta["kind"]
         self._columns: Optional[Dict[str, np.ndarray]] = None
+        self._native = None  # the speech columns as the C++ core reads them
         self._checked = None  # the tokenizer last found to match
 
     def __getstate__(self):
         return {"directory": self.directory, "meta": self.meta, "kind": self.kind}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _columns=None, _checked=None)
+        self.__dict__.update(state, _columns=None, _native=None, _checked=None)
 
     def __len__(self) -> int:
         return int(self.meta["documents"])
@@ -39,6 +40,16 @@ class PreparedCorpus:
         if self._columns is None:
             self._columns = open_columns(self.directory, self.meta)
         return self._columns
+
+    @property
+    def native_columns(self):
+        """The speech columns as a `_C.PreparedSpeechColumns`: the C++ core builds documents
+        from the maps without making their arrays."""
+        if self._native is None:
+            from .. import _C
+
+            self._native = _C.PreparedSpeechColumns(self.columns)
+        return self._native
 
     def check_tokenizer(self, text_tokenizer) -> None:
         """An error unless `text_tokenizer` is the one the corpus was built with (checked once
@@ -75,6 +86,17 @@ class PreparedCorpus:
                                 f"{len(c[rows])}: a damaged build")
         return slice(begin, stop)
 
+    def unread_document(self, i: int, source_name: str):
+        """Document i as a stream takes it: a text document, or a speech document whose arrays
+        are read when something other than the C++ core asks for them."""
+        if self.kind == "text":
+            return self.document(i, source_name)
+        if not 0 <= i < len(self):
+            raise IndexError(f"document {i} of a corpus of {len(self)}")
+        c = self.columns
+        doc_id = c["doc_ids"][self._range("doc_id_end", i, "doc_ids")].tobytes().decode("utf-8")
+        return PreparedSpeechDocument(self, i, doc_id, int(c["doc_words_outside_cut"][i]))
+
     def document(self, i: int, source_name: str):
         """Document i; a text document without an id of its own is named after the reading
         source, as the source reading the text files names it."""
@@ -106,6 +128,26 @@ class PreparedCorpus:
             duration=c["doc_duration"][i].item(),
             words_outside_cut=c["doc_words_outside_cut"][i].item(),
         )
+
+
+class PreparedSpeechDocument:
+    """Speech document `number` of a prepared corpus before its arrays are read: what a
+    stream keeps of it (id, key, words left out) and where it lies. The C++ core runs it from
+    the maps (`columns`); `arrays()` reads its SpeechDocument for any other reader."""
+
+    __slots__ = ("corpus", "number", "cut_id", "key", "words_outside_cut")
+
+    def __init__(self, corpus: PreparedCorpus, number: int, cut_id: str, words_outside_cut: int):
+        self.corpus, self.number, self.cut_id = corpus, number, cut_id
+        self.key = doc_key(cut_id)
+        self.words_outside_cut = words_outside_cut
+
+    @property
+    def columns(self):
+        return self.corpus.native_columns
+
+    def arrays(self) -> SpeechDocument:
+        return self.corpus.document(self.number, "")
 
 
 def _offsets(ends: np.ndarray) -> np.ndarray:
@@ -144,4 +186,4 @@ class PreparedShard:
         return self.corpus.text_token_counts(self.numbers) if self.corpus.kind == "text" else None
 
     def document(self, number: int):
-        return self.corpus.document(number, self.source_name)
+        return self.corpus.unread_document(number, self.source_name)

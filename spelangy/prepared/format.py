@@ -83,6 +83,11 @@ def open_columns(directory, meta: dict) -> Dict[str, np.ndarray]:
     columns = {}
     for name, dtype in COLUMNS[meta["kind"]].items():
         length = int(meta["columns"][name])
+        if name.startswith("doc_") and name != "doc_ids" and length != meta["documents"]:
+            raise SpelangyError(
+                f"prepared corpus {directory}: {META} records {length} values of {name} for "
+                f"{meta['documents']} documents (a damaged build); rebuild it with "
+                f"`spelangy index`")
         path = directory / f"{name}.bin"
         itemsize = np.dtype(dtype).itemsize
         size = path.stat().st_size if path.is_file() else -1

@@ -4,7 +4,7 @@ Semantics: docs/semantics.md."""
 
 from ..chunks import Chunks, SpeechBuild
 from ..config import ChunkingConfig, SamplingConfig
-from ..documents import SpeechDocument
+from ..documents import SpeechDocument, speech_arrays
 from ..vocab import VocabLayout
 from .batch_builder import build_batch_arrays
 from .chunking import chunk_document
@@ -21,6 +21,7 @@ def build_speech_document(
     vocab: VocabLayout,
 ) -> SpeechBuild:
     """Chunk, sample and interleave one document."""
+    doc = speech_arrays(doc)
     chunks: Chunks = chunk_document(doc, chunking)
     modalities = sample_modalities(chunks.num_chunks, doc.key, sampling, seed, epoch)
     as_text = audio_chunks_to_text(doc, chunks, modalities)
