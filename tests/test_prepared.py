@@ -76,7 +76,8 @@ def test_documents_run_from_the_maps_equal_their_arrays(corpus, chunking):
                 assert all(np.array_equal(a, b) for a, b in zip(got.chunks, want.chunks))
             assert _core_cpp.speech_document_length(unread, *settings, 5, epoch, vocab) == \
                 len(got.tokens)
-    columns = dict(prepared.columns, turn_speaker=prepared.columns["turn_speaker"].astype(np.int64))
+    columns = dict(prepared.columns)
+    columns["turn_speaker"] = columns["turn_speaker"].astype(np.int64)
     with pytest.raises(TypeError, match="column turn_speaker must be a contiguous int32"):
         _C.PreparedSpeechColumns(columns)
 
