@@ -91,19 +91,22 @@ class PreparedCorpus:
         are read when something other than the C++ core asks for them."""
         if self.kind == "text":
             return self.document(i, source_name)
+        doc_id = self._doc_id(i)
+        return PreparedSpeechDocument(self, i, doc_id,
+                                      int(self._columns["doc_words_outside_cut"][i]))
+
+    def _doc_id(self, i: int) -> str:
+        """The stored id of document i (the columns mapped, i checked)."""
         if not 0 <= i < len(self):
             raise IndexError(f"document {i} of a corpus of {len(self)}")
-        c = self.columns
-        doc_id = c["doc_ids"][self._range("doc_id_end", i, "doc_ids")].tobytes().decode("utf-8")
-        return PreparedSpeechDocument(self, i, doc_id, int(c["doc_words_outside_cut"][i]))
+        ids = self.columns["doc_ids"][self._range("doc_id_end", i, "doc_ids")]
+        return ids.tobytes().decode("utf-8")
 
     def document(self, i: int, source_name: str):
         """Document i; a text document without an id of its own is named after the reading
         source, as the source reading the text files names it."""
-        if not 0 <= i < len(self):
-            raise IndexError(f"document {i} of a corpus of {len(self)}")
-        c = self.columns
-        doc_id = c["doc_ids"][self._range("doc_id_end", i, "doc_ids")].tobytes().decode("utf-8")
+        doc_id = self._doc_id(i)
+        c = self._columns
         text = c["text_tokens"][self._range("doc_text_end", i, "text_tokens")]
         if self.kind == "text":
             if c["doc_id_named"][i]:
