@@ -140,14 +140,32 @@ class ShardStream:
         return True
 
     def __iter__(self) -> Iterator:
-        """Yields RaggedBatch objects until the stream ends (never, without num_epochs)."""
-        p, v = self.settings.packing, self.settings.vocab
+        """Yields RaggedBatch objects until the stream ends (never, without num_epochs).
+
+        A stream that ends yields each batch once the next one is made: documents skipped
+        after the last batch are then counted in the state that batch carries, not lost for
+        want of a batch to carry them (that end state resumes to nothing, as the state
+        taken right after the batch does)."""
+        if self.settings.num_epochs is None:
+            while self._fill(self.build):
+                yield self._take()
+            return
+        held = None
         while self._fill(self.build):
-            rows = self.packer.take(p.batch_size)
-            self.batches += 1
-            batch = rows_to_ragged(rows, p.batch_size, p.seq_len, v.pad, self.settings.loss_mask_bits)
-            batch.loader_state = self.state_dict()
-            yield batch
+            if held is not None:
+                yield held
+            held = self._take()
+        if held is not None:
+            held.loader_state = self.state_dict()
+            yield held
+
+    def _take(self):
+        p, v = self.settings.packing, self.settings.vocab
+        rows = self.packer.take(p.batch_size)
+        self.batches += 1
+        batch = rows_to_ragged(rows, p.batch_size, p.seq_len, v.pad, self.settings.loss_mask_bits)
+        batch.loader_state = self.state_dict()
+        return batch
 
     def count_batches(self, length_of: Callable[[DocRef], int]) -> int:
         """Batches this shard yields over all its epochs (num_epochs must be set), packing

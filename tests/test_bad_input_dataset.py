@@ -6,6 +6,7 @@ import pytest
 from torch.utils.data import DataLoader
 
 from fake_sources import FakeTokenizer, ListSource, speech_document
+from spelangy.documents import TextDocument
 from spelangy import BadInputError, InterleavedDataset, LoaderStateTracker, PackingConfig
 
 
@@ -64,3 +65,26 @@ def test_document_longer_than_many_rows(rng):
     ds = make(ListSource("web", docs), packing=packing, on_bad_input="skip")
     batches = list(ds)
     assert cut_ids(batches) == {"short"} and ds.state_dict()["workers"]["0"]["counters"]["skipped"] == 1
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_a_skip_after_the_last_batch_is_counted(num_workers):
+    # A short document that fills its rows exactly ends a batch; a too-long document walked
+    # after it leaves no batch of its own to carry the skip.
+    long = TextDocument("long", np.arange(300, dtype=np.int32))
+    packing = PackingConfig(seq_len=64, batch_size=1, max_document_rows=2)
+    for size in (60, 61, 62, 124, 125, 126):  # 62 and 126 fill their rows exactly
+        short = TextDocument("short", np.arange(size, dtype=np.int32))
+        for seed in range(4):
+            ds = make(ListSource("web", [short, long]), packing=packing, seed=seed,
+                      on_bad_input="skip")
+            tracker = LoaderStateTracker()
+            batches = list(DataLoader(ds, batch_size=None, num_workers=num_workers))
+            for b in batches:
+                tracker.update(b)
+            assert cut_ids(batches) == {"short"}
+            assert tracker.counters()["skipped"] == 1, (size, seed)
+            resumed = make(ListSource("web", [short, long]), packing=packing, seed=seed,
+                           on_bad_input="skip")
+            resumed.load_state_dict(tracker.state_dict())
+            assert list(DataLoader(resumed, batch_size=None, num_workers=num_workers)) == []
