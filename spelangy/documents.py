@@ -58,15 +58,10 @@ def speech_arrays(doc) -> SpeechDocument:
 
 @dataclass
 class TextDocument:
-    """One text-only document: its SentencePiece ids."""
+    """One text-only document: its SentencePiece ids (no key: it has no draws to seed)."""
 
     doc_id: str
     text_tokens: np.ndarray  # int32 [K]
-    key: int = field(default=0)
-
-    def __post_init__(self):
-        if self.key == 0:
-            self.key = doc_key(self.doc_id)
 
     @property
     def cut_id(self) -> str:

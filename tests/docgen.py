@@ -151,7 +151,6 @@ def random_text_document(
     return TextDocument(
         doc_id=f"text-{int(rng.integers(10**9)):09d}",
         text_tokens=rng.integers(0, text_vocab_size, size=n, dtype=np.int32),
-        key=_key(rng),
     )
 
 

@@ -173,6 +173,15 @@ def test_another_tokenizer_a_damaged_build_and_a_new_version_are_refused(corpus,
                             packing=PackingConfig(seq_len=96, batch_size=2))
     with pytest.raises(SpelangyError, match="document [23] has rows .* of speech_tokens.*damaged"):
         list(ds)
+    bad_id = tmp_path / "bad-id"
+    shutil.copytree(root / "text-index", bad_id)
+    ids = np.fromfile(bad_id / "doc_ids.bin", np.uint8)
+    ids[0] = 0xFF  # never in UTF-8
+    ids.tofile(bad_id / "doc_ids.bin")
+    ds = InterleavedDataset([TextSource("t", bad_id)], tok,
+                            packing=PackingConfig(seq_len=96, batch_size=2))
+    with pytest.raises(SpelangyError, match="id of document 0 is not UTF-8: a damaged build"):
+        list(ds)
     miscounted = tmp_path / "miscounted"
     shutil.copytree(root / "speech-index", miscounted)
     meta = json.loads((miscounted / "meta.json").read_text())

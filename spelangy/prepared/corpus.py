@@ -10,7 +10,7 @@ import numpy as np
 
 from ..documents import SpeechDocument, TextDocument, doc_key
 from ..errors import SpelangyError
-from .format import open_columns, read_meta, tokenizer_fingerprint
+from .format import ENDS, open_columns, read_meta, tokenizer_fingerprint
 
 
 class PreparedCorpus:
@@ -23,6 +23,7 @@ class PreparedCorpus:
         self.meta = read_meta(self.directory)
         self.kind = self.meta["kind"]
         self._columns: Optional[Dict[str, np.ndarray]] = None
+        self._ends: Dict[str, memoryview] = {}
         self._native = None  # the speech columns as the C++ core reads them
         self._checked = None  # the tokenizer last found to match
 
@@ -30,7 +31,7 @@ class PreparedCorpus:
         return {"directory": self.directory, "meta": self.meta, "kind": self.kind}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _columns=None, _native=None, _checked=None)
+        self.__dict__.update(state, _columns=None, _ends={}, _native=None, _checked=None)
 
     def __len__(self) -> int:
         return int(self.meta["documents"])
@@ -38,8 +39,15 @@ class PreparedCorpus:
     @property
     def columns(self) -> Dict[str, np.ndarray]:
         if self._columns is None:
-            self._columns = open_columns(self.directory, self.meta)
+            self._use(open_columns(self.directory, self.meta))
         return self._columns
+
+    def _use(self, columns: Dict[str, np.ndarray]) -> None:
+        self._columns = columns
+        # Memoryviews of what every document reads: their items are Python ints and their
+        # slices decode as they are, several times cheaper than numpy scalars and views.
+        self._ends = {name: memoryview(columns[name])
+                      for name in (*ENDS, "doc_ids") if name in columns}
 
     @property
     def native_columns(self):
@@ -77,13 +85,13 @@ class PreparedCorpus:
         return counts.astype(np.int64)
 
     def _range(self, name: str, i: int, rows: str) -> slice:
-        c = self._columns
-        end = c[name]
-        begin, stop = (int(end[i - 1]) if i else 0), int(end[i])
-        if not 0 <= begin <= stop <= len(c[rows]):
+        size = len(self.columns[rows])  # (maps the columns on first use)
+        end = self._ends[name]
+        begin, stop = (end[i - 1] if i else 0), end[i]
+        if not 0 <= begin <= stop <= size:
             raise SpelangyError(f"prepared corpus {self.directory}: document {i} has rows "
-                                f"[{begin}, {stop}) of {rows}, which has "
-                                f"{len(c[rows])}: a damaged build")
+                                f"[{begin}, {stop}) of {rows}, which has {size}: a damaged "
+                                f"build")
         return slice(begin, stop)
 
     def unread_document(self, i: int, source_name: str):
@@ -99,8 +107,12 @@ class PreparedCorpus:
         """The stored id of document i (the columns mapped, i checked)."""
         if not 0 <= i < len(self):
             raise IndexError(f"document {i} of a corpus of {len(self)}")
-        ids = self.columns["doc_ids"][self._range("doc_id_end", i, "doc_ids")]
-        return ids.tobytes().decode("utf-8")
+        rows = self._range("doc_id_end", i, "doc_ids")
+        try:
+            return str(self._ends["doc_ids"][rows], "utf-8")
+        except UnicodeDecodeError:
+            raise SpelangyError(f"prepared corpus {self.directory}: the id of document {i} "
+                                f"is not UTF-8: a damaged build") from None
 
     def document(self, i: int, source_name: str):
         """Document i; a text document without an id of its own is named after the reading
