@@ -164,24 +164,28 @@ def test_another_tokenizer_a_damaged_build_and_a_new_version_are_refused(corpus,
         f.truncate(10)
     with pytest.raises(SpelangyError, match="column speech_tokens.bin has 10 bytes.*truncated"):
         next(SpeechTextSource("s", damaged).documents(tok))
-    bad_rows = tmp_path / "bad-rows"
-    shutil.copytree(root / "speech-index", bad_rows)
-    ends = np.fromfile(bad_rows / "doc_frame_end.bin", "<i8")
-    ends[2] = ends[-1] + 1  # document 2's codes would run past the column
-    ends.tofile(bad_rows / "doc_frame_end.bin")
-    ds = InterleavedDataset([SpeechTextSource("s", bad_rows)], tok,
-                            packing=PackingConfig(seq_len=96, batch_size=2))
+
+    def changed(index, column, dtype, at, value):
+        """A copy of prepared directory `index` where `column[at]` holds `value`."""
+        copy = tmp_path / f"{index}-{column}"
+        shutil.copytree(root / index, copy)
+        values = np.fromfile(copy / f"{column}.bin", dtype)
+        values[at] = value
+        values.tofile(copy / f"{column}.bin")
+        return copy
+
+    def read_all(source):
+        return list(InterleavedDataset([source], tok, packing=PackingConfig(seq_len=96,
+                                                                            batch_size=2)))
+
+    frames = np.fromfile(root / "speech-index" / "doc_frame_end.bin", "<i8")
+    # document 2's codes would run past the column
+    bad_rows = changed("speech-index", "doc_frame_end", "<i8", 2, frames[-1] + 1)
     with pytest.raises(SpelangyError, match="document [23] has rows .* of speech_tokens.*damaged"):
-        list(ds)
-    bad_id = tmp_path / "bad-id"
-    shutil.copytree(root / "text-index", bad_id)
-    ids = np.fromfile(bad_id / "doc_ids.bin", np.uint8)
-    ids[0] = 0xFF  # never in UTF-8
-    ids.tofile(bad_id / "doc_ids.bin")
-    ds = InterleavedDataset([TextSource("t", bad_id)], tok,
-                            packing=PackingConfig(seq_len=96, batch_size=2))
+        read_all(SpeechTextSource("s", bad_rows))
+    bad_id = changed("text-index", "doc_ids", np.uint8, 0, 0xFF)  # never in UTF-8
     with pytest.raises(SpelangyError, match="id of document 0 is not UTF-8: a damaged build"):
-        list(ds)
+        read_all(TextSource("t", bad_id))
     miscounted = tmp_path / "miscounted"
     shutil.copytree(root / "speech-index", miscounted)
     meta = json.loads((miscounted / "meta.json").read_text())

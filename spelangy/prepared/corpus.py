@@ -23,7 +23,7 @@ class PreparedCorpus:
         self.meta = read_meta(self.directory)
         self.kind = self.meta["kind"]
         self._columns: Optional[Dict[str, np.ndarray]] = None
-        self._ends: Dict[str, memoryview] = {}
+        self._views: Dict[str, memoryview] = {}
         self._native = None  # the speech columns as the C++ core reads them
         self._checked = None  # the tokenizer last found to match
 
@@ -31,7 +31,7 @@ class PreparedCorpus:
         return {"directory": self.directory, "meta": self.meta, "kind": self.kind}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _columns=None, _ends={}, _native=None, _checked=None)
+        self.__dict__.update(state, _columns=None, _views={}, _native=None, _checked=None)
 
     def __len__(self) -> int:
         return int(self.meta["documents"])
@@ -46,7 +46,7 @@ class PreparedCorpus:
         self._columns = columns
         # Memoryviews of what every document reads: their items are Python ints and their
         # slices decode as they are, several times cheaper than numpy scalars and views.
-        self._ends = {name: memoryview(columns[name])
+        self._views = {name: memoryview(columns[name])
                       for name in (*ENDS, "doc_ids") if name in columns}
 
     @property
@@ -86,7 +86,7 @@ class PreparedCorpus:
 
     def _range(self, name: str, i: int, rows: str) -> slice:
         size = len(self.columns[rows])  # (maps the columns on first use)
-        end = self._ends[name]
+        end = self._views[name]
         begin, stop = (end[i - 1] if i else 0), end[i]
         if not 0 <= begin <= stop <= size:
             raise SpelangyError(f"prepared corpus {self.directory}: document {i} has rows "
@@ -109,7 +109,7 @@ class PreparedCorpus:
             raise IndexError(f"document {i} of a corpus of {len(self)}")
         rows = self._range("doc_id_end", i, "doc_ids")
         try:
-            return str(self._ends["doc_ids"][rows], "utf-8")
+            return str(self._views["doc_ids"][rows], "utf-8")
         except UnicodeDecodeError:
             raise SpelangyError(f"prepared corpus {self.directory}: the id of document {i} "
                                 f"is not UTF-8: a damaged build") from None
